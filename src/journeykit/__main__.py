@@ -1,0 +1,3 @@
+from journeykit.cli.app import main
+
+main()

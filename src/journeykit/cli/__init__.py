@@ -1,0 +1,1 @@
+"""The command-line shell over the library: parse options, load, call, write."""

@@ -1,0 +1,66 @@
+"""The ``journeykit`` command: a thin shell over the library (see the command modules)."""
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from journeykit import __version__
+from journeykit.errors import JourneykitError
+
+app = typer.Typer(
+    name="journeykit",
+    help="Funnel analytics for e-commerce event logs: funnels, journey stages, cart abandonment, "
+    "retention and weekly reports, from Parquet, CSV, NDJSON or Arrow files.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"journeykit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Funnel analytics for e-commerce event logs."""
+
+
+def _register() -> None:
+    from journeykit.cli import funnel_command, sample_command
+
+    for module in (funnel_command, sample_command):
+        module.register(app)
+
+
+def main() -> None:
+    """Entry point: an expected error is one line on stderr and an exit code, not a traceback."""
+    _register()
+    try:
+        app()
+    except JourneykitError as error:
+        typer.echo(f"journeykit: error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (``journeykit funnel x | head -1``): stop quietly, exit 0."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)

@@ -1,0 +1,246 @@
+"""Options every command shares, declared once and injected by ``@io_options``.
+
+A command declares only its own options; the decorator adds the input options (files, column
+roles, time zones, sessions, config) and output options (format, destination, quiet), and passes
+them to the command as two objects, ``inputs`` and ``output``.
+"""
+
+import inspect
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import typer
+
+from journeykit.durations import parse_duration
+from journeykit.errors import UsageError
+
+if TYPE_CHECKING:
+    from journeykit.config import Config
+    from journeykit.load.events import EventLog
+
+INPUT, OUTPUT = "Input", "Output"
+Paths = Annotated[
+    list[str],
+    typer.Argument(
+        help="Event files, globs or directories; - reads CSV from stdin.", show_default=False
+    ),
+]
+
+
+def _option(*names: str, help: str, panel: str = INPUT, **extra: Any) -> Any:
+    return typer.Option(
+        *names,
+        help=help,
+        rich_help_panel=panel,
+        show_default=extra.pop("show_default", True),
+        **extra,
+    )
+
+
+@dataclass(frozen=True)
+class InputOptions:
+    """How to read the input; ``load()`` turns it into an ``EventLog``."""
+
+    paths: list[str]
+    input_format: Annotated[
+        Literal["parquet", "csv", "tsv", "ndjson", "ipc"] | None,
+        _option(
+            "--input-format",
+            help="Input format when the extension does not tell.",
+            show_default=False,
+        ),
+    ] = None
+    user_col: Annotated[
+        str | None, _option("--user-col", help="Column holding the user id.", show_default=False)
+    ] = None
+    time_col: Annotated[
+        str | None, _option("--time-col", help="Column holding the timestamp.", show_default=False)
+    ] = None
+    event_col: Annotated[
+        str | None,
+        _option("--event-col", help="Column holding the event name.", show_default=False),
+    ] = None
+    session_col: Annotated[
+        str | None,
+        _option("--session-col", help="Column holding the session id.", show_default=False),
+    ] = None
+    price_col: Annotated[
+        str | None,
+        _option("--price-col", help="Column holding the unit price.", show_default=False),
+    ] = None
+    quantity_col: Annotated[
+        str | None,
+        _option("--quantity-col", help="Column holding the quantity.", show_default=False),
+    ] = None
+    revenue_col: Annotated[
+        str | None,
+        _option("--revenue-col", help="Column holding line revenue.", show_default=False),
+    ] = None
+    order_col: Annotated[
+        str | None, _option("--order-col", help="Column holding the order id.", show_default=False)
+    ] = None
+    rows_are: Annotated[
+        str | None,
+        _option(
+            "--rows-are",
+            help="Every row is this event (e.g. purchase for a transaction export).",
+            show_default=False,
+        ),
+    ] = None
+    assume_tz: Annotated[str, _option("--assume-tz", help="Zone of naive timestamps.")] = "UTC"
+    tz: Annotated[str, _option("--tz", help="Zone for calendar days, weeks and months.")] = "UTC"
+    session_gap: Annotated[
+        str, _option("--session-gap", help="Inactivity that starts a new session.")
+    ] = "30m"
+    dedupe: Annotated[bool, _option("--dedupe", help="Drop exact duplicate rows.")] = False
+    strict: Annotated[bool, _option("--strict", help="Fail (exit 1) if any row is dropped.")] = (
+        False
+    )
+    config: Annotated[
+        Path | None,
+        _option(
+            "--config",
+            help="Config file (default: ./journeykit.toml if present).",
+            show_default=False,
+        ),
+    ] = None
+
+    def settings(self) -> "Config":
+        from journeykit.config import load_config
+
+        return load_config(self.config)
+
+    def gap(self) -> timedelta:
+        return parse_duration(self.session_gap, option="--session-gap")
+
+    def load(self) -> "EventLog":
+        from journeykit.load.events import LoadOptions, load_events
+
+        config = self.settings()
+        _check_zone(self.assume_tz, "--assume-tz")
+        _check_zone(self.tz, "--tz")
+        flags = {
+            "user": self.user_col,
+            "time": self.time_col,
+            "event": self.event_col,
+            "session": self.session_col,
+            "price": self.price_col,
+            "quantity": self.quantity_col,
+            "revenue": self.revenue_col,
+            "order": self.order_col,
+        }
+        columns = {role: flags[role] or getattr(config.columns, role) for role in flags}
+        options = LoadOptions(
+            input_format=self.input_format,
+            columns=columns,
+            rows_are=self.rows_are,
+            assume_tz=self.assume_tz,
+            dedupe=self.dedupe,
+            strict=self.strict,
+            aliases=config.events,
+        )
+        return load_events(self.paths, options)
+
+    def instant(self, text: str | None, option: str) -> datetime | None:
+        """``--since``/``--until``: a date or date-time; without a zone it is in ``--tz``."""
+        if text is None:
+            return None
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(
+                f"{option}: '{text}' is not a date or date-time like 2019-10-01 or 2019-10-01T12:00"
+            ) from None
+        if moment.tzinfo is None:
+            from zoneinfo import ZoneInfo
+
+            moment = moment.replace(tzinfo=ZoneInfo(self.tz))
+        return moment
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """Where and how results go; ``emit`` writes one result table."""
+
+    format: Annotated[
+        Literal["table", "csv", "tsv", "json", "ndjson", "markdown", "parquet"] | None,
+        _option(
+            "--format",
+            "-f",
+            help="Output format (default: table on a terminal, csv otherwise).",
+            panel=OUTPUT,
+            show_default=False,
+        ),
+    ] = None
+    output: Annotated[
+        Path | None,
+        _option(
+            "--output",
+            "-o",
+            help="Write to this file (atomically); format from its extension.",
+            panel=OUTPUT,
+            show_default=False,
+        ),
+    ] = None
+    quiet: Annotated[bool, _option("--quiet", "-q", help="Silence warnings.", panel=OUTPUT)] = False
+
+    def warn(self, *messages: str) -> None:
+        if not self.quiet:
+            for message in messages:
+                typer.echo(f"journeykit: warning: {message}", err=True)
+
+    def emit(self, frame: Any, render: Callable[[], object] | None = None) -> None:
+        from journeykit.output.write import choose_format, write_table
+
+        fmt = choose_format(self.format, self.output, terminal=sys.stdout.isatty())
+        write_table(frame, fmt, self.output, render)
+
+
+def _check_zone(name: str, option: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"{option}: unknown time zone '{name}' (use an IANA name like Europe/Paris or UTC)"
+        ) from None
+
+
+def _parameters(cls: type) -> list[inspect.Parameter]:
+    hints = inspect.get_annotations(cls, eval_str=True)
+    return [
+        inspect.Parameter(
+            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name]
+        )
+        for f in fields(cls)
+        if f.name != "paths"
+    ]
+
+
+def io_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the shared input and output options to ``command`` (it takes ``inputs``, ``output``)."""
+    own = [
+        p
+        for p in inspect.signature(command).parameters.values()
+        if p.name not in ("inputs", "output")
+    ]
+    input_params, output_params = _parameters(InputOptions), _parameters(OutputOptions)
+    input_names = {p.name for p in input_params}
+    output_names = {p.name for p in output_params}
+
+    def wrapper(**kwargs: Any) -> None:
+        inputs = InputOptions(paths=kwargs.pop("paths"), **{k: kwargs.pop(k) for k in input_names})
+        output = OutputOptions(**{k: kwargs.pop(k) for k in output_names})
+        command(**kwargs, inputs=inputs, output=output)
+
+    paths = inspect.Parameter("paths", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Paths)
+    parameters = [paths, *own, *input_params, *output_params]
+    wrapper.__name__, wrapper.__doc__ = command.__name__, command.__doc__
+    wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    return wrapper

@@ -1,0 +1,76 @@
+"""Derived structure (SPEC §3): sessions and orders, as expressions over the normalized frame.
+
+Both work on frames holding every event of the users they contain (a chunk of whole users) and
+sorted by (user, time, row) where the docstring says so.
+"""
+
+from datetime import timedelta
+
+import polars as pl
+
+EVENT_ORDER = ["user", "time", "row"]
+
+
+def gap_sessions(gap: timedelta) -> pl.Expr:
+    """Per-user session number (1, 2, …) from the inactivity rule, on a frame sorted by user, time.
+
+    A session starts at a user's first event and whenever the gap to the previous event is
+    ≥ ``gap``.
+    """
+    first_of_user = (pl.col("user") != pl.col("user").shift()).fill_null(True)
+    starts = first_of_user | (pl.col("time").diff() >= gap)
+    number = starts.cum_sum()
+    return (number - pl.when(first_of_user).then(number).forward_fill() + 1).cast(pl.UInt32)
+
+
+def with_sessions(events: pl.DataFrame, *, has_column: bool, gap: timedelta) -> pl.DataFrame:
+    """Sort by (user, time, row) and make sure a ``session`` column exists."""
+    events = events.sort(EVENT_ORDER)
+    if has_column:
+        return events
+    return events.with_columns(gap_sessions(gap).alias("session"))
+
+
+def order_value(*, has_revenue: bool, has_price: bool, has_quantity: bool) -> pl.Expr | None:
+    """Value of one purchase row: revenue, else price × quantity (quantity 1, null price 0).
+
+    ``None`` when the data has neither column: money figures are then null, not 0.
+    """
+    if has_revenue:
+        return pl.col("revenue")
+    if has_price:
+        quantity = pl.col("quantity").fill_null(1) if has_quantity else pl.lit(1.0)
+        return pl.col("price").fill_null(0) * quantity
+    return None
+
+
+def orders(events: pl.DataFrame, *, has_order_column: bool, value: pl.Expr | None) -> pl.DataFrame:
+    """One row per order: ``user, order_key, time, session, value, order_number``.
+
+    ``events`` must carry ``session`` and be sorted by (user, time, row). An order is (user,
+    order_id) when the id is present, else all purchase rows of one session; it happens at its
+    first purchase row and belongs to that row's session. ``order_number`` counts from 1 per user.
+    """
+    purchases = events.filter(pl.col("event") == "purchase")
+    by_session = pl.lit("s:") + pl.col("session").cast(pl.String).fill_null("")
+    key = by_session
+    if has_order_column:
+        key = (
+            pl.when(pl.col("order_id").is_not_null())
+            .then(pl.lit("o:") + pl.col("order_id").cast(pl.String))
+            .otherwise(by_session)
+        )
+    row_value = pl.lit(None, dtype=pl.Float64) if value is None else value
+    grouped = (
+        purchases.with_columns(key.alias("order_key"), row_value.alias("value"))
+        .group_by("user", "order_key", maintain_order=True)
+        .agg(
+            pl.col("time").first(),
+            pl.col("row").first(),
+            pl.col("session").first(),
+            pl.col("value").sum() if value is not None else pl.col("value").first(),
+        )
+    )
+    return grouped.sort(EVENT_ORDER).with_columns(
+        pl.int_range(1, pl.len() + 1).over("user").alias("order_number")
+    )

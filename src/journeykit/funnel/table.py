@@ -1,0 +1,103 @@
+"""Per-unit levels → the funnel table of SPEC §4 (counts, rates, drop-off, time to convert)."""
+
+import polars as pl
+
+from journeykit.funnel.spec import FunnelSpec
+
+NONE_LABEL = "(none)"
+COLUMNS = [
+    "step",
+    "event",
+    "units",
+    "conversion_from_previous",
+    "conversion_overall",
+    "dropped",
+    "in_progress",
+    "median_seconds_from_previous",
+    "mean_seconds_from_previous",
+]
+
+
+def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
+    """Aggregate unit levels into one row per step (per breakdown value, breakdown first)."""
+    keys = ["breakdown"] if spec.breakdown is not None else []
+    if keys:
+        units = units.with_columns(pl.col("breakdown").cast(pl.String).fill_null(NONE_LABEL))
+    steps = range(1, len(spec.steps) + 1)
+    per_step = [
+        units.group_by(keys or pl.lit(0).alias("_all"), maintain_order=True).agg(
+            pl.lit(k, dtype=pl.Int64).alias("step"),
+            pl.lit(spec.steps[k - 1]).alias("event"),
+            (pl.col("level") >= k).sum().cast(pl.Int64).alias("units"),
+            (pl.col("in_progress") & (pl.col("level") == k - 1))
+            .sum()
+            .cast(pl.Int64)
+            .alias("in_progress"),
+            *_time_to_convert(k),
+        )
+        for k in steps
+    ]
+    table = pl.concat(per_step, how="vertical_relaxed") if per_step else pl.DataFrame()
+    if not keys:
+        table = _empty_if_no_units(table.drop("_all"), spec)
+    table = table.sort([*keys, "step"])
+    return (
+        table.with_columns(_rates(keys))
+        .select([*keys, *COLUMNS])
+        .rename({"breakdown": spec.breakdown} if spec.breakdown else {})
+    )
+
+
+def _time_to_convert(k: int) -> list[pl.Expr]:
+    if k == 1:
+        empty = pl.lit(None, dtype=pl.Float64)
+        return [
+            empty.alias("median_seconds_from_previous"),
+            empty.alias("mean_seconds_from_previous"),
+        ]
+    reached = pl.col(f"gap_{k}").filter(pl.col("level") >= k)
+    return [
+        reached.median().alias("median_seconds_from_previous"),
+        reached.mean().alias("mean_seconds_from_previous"),
+    ]
+
+
+def _empty_if_no_units(table: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
+    """Without units the group-by yields nothing; the table still has one row per step."""
+    if table.height:
+        return table
+    return pl.DataFrame(
+        {
+            "step": list(range(1, len(spec.steps) + 1)),
+            "event": list(spec.steps),
+            "units": [0] * len(spec.steps),
+            "in_progress": [0] * len(spec.steps),
+            "median_seconds_from_previous": [None] * len(spec.steps),
+            "mean_seconds_from_previous": [None] * len(spec.steps),
+        },
+        schema_overrides={
+            "median_seconds_from_previous": pl.Float64,
+            "mean_seconds_from_previous": pl.Float64,
+        },
+    )
+
+
+def _rates(keys: list[str]) -> list[pl.Expr]:
+    def over(expr: pl.Expr) -> pl.Expr:
+        return expr.over(keys) if keys else expr
+
+    previous = over(pl.col("units").shift(1))
+    first = over(pl.col("units").first())
+    is_first = pl.col("step") == 1
+    return [
+        pl.when(is_first)
+        .then(pl.when(first > 0).then(1.0))
+        .otherwise(pl.when(previous > 0).then(pl.col("units") / previous))
+        .alias("conversion_from_previous"),
+        pl.when(first > 0).then(pl.col("units") / first).alias("conversion_overall"),
+        pl.when(is_first)
+        .then(0)
+        .otherwise(previous - pl.col("units"))
+        .cast(pl.Int64)
+        .alias("dropped"),
+    ]

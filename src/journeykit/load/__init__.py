@@ -1,0 +1,1 @@
+"""The loading layer: files → one normalized, lazily evaluated event frame (SPEC §2–3)."""

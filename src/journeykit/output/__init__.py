@@ -1,0 +1,1 @@
+"""The output layer shared by every command (SPEC §8)."""
