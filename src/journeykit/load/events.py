@@ -13,7 +13,7 @@ import polars as pl
 
 from journeykit.errors import DataError, UsageError, did_you_mean
 from journeykit.load.roles import INTERNAL_NAMES, Roles, detect_roles
-from journeykit.load.sources import InputFormat, open_sources
+from journeykit.load.sources import InputFormat, Source, open_sources
 from journeykit.load.timestamps import epoch_unit, is_epoch, to_utc
 from journeykit.load.vocabulary import EventMapping, build_mapping
 
@@ -94,7 +94,22 @@ def load_events(paths: list[str], options: LoadOptions | None = None) -> EventLo
     >>> log.profile.rows  # doctest: +SKIP
     """
     options = options or LoadOptions()
-    source = open_sources(paths, options.input_format)
+    return load_frame(open_sources(paths, options.input_format), options)
+
+
+def load_frame(
+    source: Source | pl.DataFrame | pl.LazyFrame, options: LoadOptions | None = None
+) -> EventLog:
+    """Like ``load_events`` for data already in memory (a frame is labelled ``<frame>``).
+
+    >>> frame = pl.DataFrame({"user_id": [1, 1], "ts": ["2026-01-01 10:00", "2026-01-01 10:05"],
+    ...                       "event": ["view", "purchase"]})
+    >>> load_frame(frame).profile.event_counts
+    {'product_view': 1, 'purchase': 1}
+    """
+    options = options or LoadOptions()
+    if not isinstance(source, Source):
+        source = Source(frame=source.lazy(), label="<frame>")
     raw = source.frame
     if options.rows_are is not None:
         raw = raw.with_columns(pl.lit(options.rows_are).alias(ROWS_ARE_COLUMN))
