@@ -21,7 +21,7 @@ Example::
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -109,12 +109,13 @@ def _first_problem(exc: ValidationError) -> str:
 
 
 def _allowed_keys(parent: list[str]) -> list[str]:
-    model: type[BaseModel] = Config
+    """Valid keys of the table at ``parent`` (``funnels.buy`` → the keys of ``FunnelConfig``)."""
+    node: Any = Config
     for part in parent:
-        annotation = model.model_fields.get(part)
-        if annotation is None or not isinstance(annotation.annotation, type):
+        if get_origin(node) is dict:
+            node = get_args(node)[1]
+        elif isinstance(node, type) and issubclass(node, BaseModel) and part in node.model_fields:
+            node = node.model_fields[part].annotation
+        else:
             return []
-        if not issubclass(annotation.annotation, BaseModel):
-            return []
-        model = annotation.annotation
-    return list(model.model_fields)
+    return list(node.model_fields) if isinstance(node, type) and issubclass(node, BaseModel) else []

@@ -44,10 +44,14 @@ class Sequence:
         return cls(frame["unit"], frame["time"], frame["event"], tie_start, positions)
 
     def first_at_or_after(self, name: str, lower: pl.Series, offset: int = 0) -> pl.Series:
-        """Position of the (offset+1)-th ``name`` event at position ≥ ``lower`` (null if none)."""
+        """Position of the (offset+1)-th ``name`` event at position ≥ ``lower`` (null if none).
+
+        A null ``lower`` (an attempt that already stopped) gives null.
+        """
         positions = self.positions_by_event.get(name, pl.Series([], dtype=pl.UInt32))
         index = positions.search_sorted(lower, side="left") + offset
-        in_bounds = pl.select(pl.when(index < positions.len()).then(index)).to_series()
+        found = (index < positions.len()) & lower.is_not_null()
+        in_bounds = pl.select(pl.when(found).then(index)).to_series()
         return positions.gather(in_bounds)
 
 

@@ -123,7 +123,7 @@ def load_frame(
         raw = raw.unique(maintain_order=True)
     time_expr = _time_expression(raw, roles, options.assume_tz, source.label)
     profile, mapping = _profile(raw, roles, time_expr, options.aliases, source.label)
-    _check_strict(profile, roles, options.strict, source.label)
+    _check_usable(profile, roles, options.strict, source.label)
     dimensions = tuple(
         c
         for c in available
@@ -237,7 +237,14 @@ def _normalize(
     )
 
 
-def _check_strict(profile: Profile, roles: Roles, strict: bool, label: str) -> None:
+def _check_usable(profile: Profile, roles: Roles, strict: bool, label: str) -> None:
+    if profile.rows == 0:
+        raise DataError(f"{label}: no rows (the input has a header but no events)")
+    if profile.dropped_rows == profile.rows:
+        raise DataError(
+            f"{label}: no usable rows, {dropped_summary(profile, roles)}; "
+            "check the column flags (--user-col, --time-col, --event-col, --assume-tz)"
+        )
     if strict and profile.dropped_rows:
         raise DataError(f"{label}: {dropped_summary(profile, roles)} (--strict)")
 

@@ -117,24 +117,25 @@ def write_table(
         with _sink(destination, binary=False) as stream:
             print_renderable(render() if render is not None else frame, stream)
         return
-    data = machine_frame(frame, fmt)
+    payload = serialize(machine_frame(frame, fmt), fmt)
     with _sink(destination, binary=True) as stream:
-        _serialize(data, fmt, stream)
+        stream.write(payload)
 
 
-def _serialize(frame: pl.DataFrame, fmt: Format, stream: IO[bytes]) -> None:
+def serialize(frame: pl.DataFrame, fmt: Format) -> bytes:
+    """The bytes of ``frame`` in a machine format (already rounded by ``machine_frame``)."""
+    buffer = io.BytesIO()
     if fmt in ("csv", "tsv"):
-        frame.write_csv(stream, separator="\t" if fmt == "tsv" else ",")
+        frame.write_csv(buffer, separator="\t" if fmt == "tsv" else ",")
     elif fmt == "json":
-        stream.write(frame.write_json().encode() + b"\n")
+        buffer.write(frame.write_json().encode() + b"\n")
     elif fmt == "ndjson":
-        frame.write_ndjson(stream)
+        frame.write_ndjson(buffer)
     elif fmt == "parquet":
-        buffer = io.BytesIO()
         frame.write_parquet(buffer, statistics=False)
-        stream.write(buffer.getvalue())
     else:
-        stream.write(markdown(frame).encode())
+        buffer.write(markdown(frame).encode())
+    return buffer.getvalue()
 
 
 def markdown(frame: pl.DataFrame) -> str:
