@@ -11,13 +11,19 @@ from journeykit.load.events import LoadOptions, load_events, load_frame
 
 EVENTS = ["page_view", "product_view", "add_to_cart", "checkout", "purchase", "search"]
 START = datetime(2026, 1, 1)
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 rows = st.lists(
-    st.tuples(st.integers(1, 6), st.integers(0, 600), st.sampled_from(EVENTS),
-              st.sampled_from(["ads", "seo", None])),
-    min_size=1, max_size=40,
+    st.tuples(
+        st.integers(1, 6),
+        st.integers(0, 600),
+        st.sampled_from(EVENTS),
+        st.sampled_from(["ads", "seo", None]),
+    ),
+    min_size=1,
+    max_size=40,
 )
 specs = st.builds(
     FunnelSpec,
@@ -31,11 +37,18 @@ specs = st.builds(
 
 def frame_of(data: list[tuple[int, int, str, str | None]]) -> pl.DataFrame:
     return pl.DataFrame(
-        {"user_id": [r[0] for r in data],
-         "ts": [START + timedelta(minutes=r[1]) for r in data],
-         "event": [r[2] for r in data], "channel": [r[3] for r in data]},
-        schema={"user_id": pl.Int64, "ts": pl.Datetime("us"), "event": pl.String,
-                "channel": pl.String},
+        {
+            "user_id": [r[0] for r in data],
+            "ts": [START + timedelta(minutes=r[1]) for r in data],
+            "event": [r[2] for r in data],
+            "channel": [r[3] for r in data],
+        },
+        schema={
+            "user_id": pl.Int64,
+            "ts": pl.Datetime("us"),
+            "event": pl.String,
+            "channel": pl.String,
+        },
     )
 
 
@@ -74,7 +87,8 @@ def test_disjoint_user_sets_add_up(first, second, spec):
     both = table(frame_of([*first, *second, end]), spec)
     assert both["units"].to_list() == [x + y for x, y in zip(a["units"], b["units"], strict=True)]
     assert both["in_progress"].to_list() == [
-        x + y for x, y in zip(a["in_progress"], b["in_progress"], strict=True)]
+        x + y for x, y in zip(a["in_progress"], b["in_progress"], strict=True)
+    ]
 
 
 @SETTINGS
@@ -86,8 +100,9 @@ def test_chunked_computation_equals_single_pass(monkeypatch, data, spec):
     assert table(frame, spec).equals(single)
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows, specs)
 def test_csv_and_parquet_give_identical_output(tmp_path_factory, data, spec):
     folder = tmp_path_factory.mktemp("formats")

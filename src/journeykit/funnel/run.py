@@ -7,7 +7,7 @@ from datetime import datetime
 import polars as pl
 
 from journeykit.chunks import per_user
-from journeykit.derive import with_sessions
+from journeykit.derive import sort_events, with_sessions
 from journeykit.funnel.engine import (
     MICROS,
     Sequence,
@@ -76,11 +76,9 @@ def unit_levels(
     unit_columns = ["user"] + (["session"] if spec.by == "session" else [])
     if spec.hold is not None:
         unit_columns.append(spec.hold)
-    if spec.by == "session":
-        events = with_sessions(events, has_column=has_session_column, gap=spec.session_gap)
+    events = _in_unit_order(events, spec, unit_columns, has_session_column)
     if spec.order != "strict":
         events = events.filter(pl.col("event").is_in(list(spec.steps)))
-    events = events.sort([*unit_columns, "time", "row"])
     seq = Sequence.build(events, unit_columns)
     starts = events.select(pl.arg_where(_starts_attempt(spec))).to_series().cast(pl.UInt32)
     times = ATTEMPTS[spec.order](seq, starts, spec)
@@ -94,6 +92,17 @@ def unit_levels(
             events[spec.breakdown].gather(chosen["pos"]).alias("breakdown")
         )
     return chosen.drop("unit", "pos")
+
+
+def _in_unit_order(
+    events: pl.DataFrame, spec: FunnelSpec, unit_columns: list[str], has_session_column: bool
+) -> pl.DataFrame:
+    """Events sorted by (unit, time, row), with gap-rule sessions derived first when needed."""
+    if spec.by == "session" and not has_session_column:
+        events = with_sessions(events, has_column=False, gap=spec.session_gap)
+        if spec.hold is None:
+            return events  # (user, time, row) order is already (user, session, time, row)
+    return sort_events(events, unit_columns)
 
 
 def _starts_attempt(spec: FunnelSpec) -> pl.Expr:
