@@ -47,3 +47,16 @@ def shared(*parts: str) -> str:
     if not os.path.exists(path):
         pytest.fail(f"shared data missing: {path} (tests expect ../shared beside the repo)")
     return path
+
+
+def reference_events(log: EventLog) -> list[Any]:
+    """The normalized events of ``log`` as ``tests.reference`` events (same loading, own analysis)."""
+    from tests.reference.model import Event
+
+    roles = {"user", "time", "event", "row", "session", "price", "quantity", "revenue", "order_id"}
+    events = []
+    for record in log.frame.collect().iter_rows(named=True):
+        dims = {k: v for k, v in record.items() if k not in roles}
+        known = {k: v for k, v in record.items() if k in roles}
+        events.append(Event(**known, dims=dims))
+    return events

@@ -77,7 +77,8 @@ def ordered_attempts(seq: Sequence, starts: pl.Series, spec: FunnelSpec) -> list
     for name in spec.steps[1:]:
         lower = seq.tie_start.gather(matched)
         if name in last_of_name:
-            lower = pl.select(pl.max_horizontal(lower, last_of_name[name] + 1)).to_series()
+            after_last_use = pl.max_horizontal(lower, last_of_name[name] + 1)
+            lower = _when(lower.is_not_null(), pl.select(after_last_use).to_series())
         candidate = seq.first_at_or_after(name, lower)
         matched = _when(_same_unit_within(seq, candidate, unit, start_time, window_us), candidate)
         last_of_name[name] = matched

@@ -62,8 +62,8 @@ def _relevant_events(log: EventLog, spec: FunnelSpec) -> pl.LazyFrame:
     columns = ["user", "time", "row", "event"]
     if spec.by == "session" and log.has_sessions:
         columns.append("session")
-    columns += [c for c in (spec.breakdown, spec.hold) if c is not None and c not in columns]
-    frame = log.frame.select(columns)
+    columns += [c for c in (spec.breakdown, spec.hold) if c is not None]
+    frame = log.frame.select(list(dict.fromkeys(columns)))
     if not _needs_all_events(log, spec):
         frame = frame.filter(pl.col("event").is_in(list(spec.steps)))
     return frame

@@ -40,7 +40,8 @@ def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     table = pl.concat(per_step, how="vertical_relaxed") if per_step else pl.DataFrame()
     if not keys:
         table = _empty_if_no_units(table.drop("_all"), spec)
-    table = table.sort([*keys, "step"])
+    last = [(pl.col("breakdown") == NONE_LABEL)] if keys else []
+    table = table.sort([*last, *keys, "step"])
     return (
         table.with_columns(_rates(keys))
         .select([*keys, *COLUMNS])
