@@ -50,7 +50,7 @@ def shared(*parts: str) -> str:
 
 
 def reference_events(log: EventLog) -> list[Any]:
-    """The normalized events of ``log`` as ``tests.reference`` events (same loading, own analysis)."""
+    """``log``'s normalized events as ``tests.reference`` events (same loading, own analysis)."""
     from tests.reference.model import Event
 
     roles = {"user", "time", "event", "row", "session", "price", "quantity", "revenue", "order_id"}

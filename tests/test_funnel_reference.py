@@ -6,12 +6,12 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from journeykit.funnel import FunnelSpec, funnel
-from journeykit.load.events import LoadOptions, load_events, load_frame
 from tests.conftest import reference_events, shared
 from tests.reference.funnel import funnel as reference_funnel
 from tests.test_funnel_properties import EVENTS, frame_of, rows
+
+from journeykit.funnel import FunnelSpec, funnel
+from journeykit.load.events import LoadOptions, load_events, load_frame
 
 specs = st.fixed_dictionaries(
     {
