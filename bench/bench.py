@@ -87,16 +87,30 @@ def sample_file(events: int) -> Path:
         users = users_for_events(events, SampleParams())
         started = time.perf_counter()
         rows = write_sample(SampleParams(users=users, days=28, seed=1), path)
-        print(f"generated {rows:,} events ({users:,} users) in {time.perf_counter() - started:.0f}s")
+        print(
+            f"generated {rows:,} events ({users:,} users) in {time.perf_counter() - started:.0f}s"
+        )
     return path
 
 
 def run_case(name: str, case: Case, path: Path) -> None:
     ours_s, ours_mb, ours_out = measure(
-        [sys.executable, "-m", "journeykit", case.journeykit[0], str(path), *case.journeykit[1:],
-         "--format", "csv", "--quiet"]
+        [
+            sys.executable,
+            "-m",
+            "journeykit",
+            case.journeykit[0],
+            str(path),
+            *case.journeykit[1:],
+            "--format",
+            "csv",
+            "--quiet",
+        ]
     )
-    script = f"import duckdb, json; print(json.dumps(duckdb.sql({case.duckdb_sql(path)!r}).fetchall(), default=str))"
+    script = (
+        "import duckdb, json; con = duckdb.connect(); con.execute('SET enable_progress_bar=false'); "
+        f"print(json.dumps(con.sql({case.duckdb_sql(path)!r}).fetchall(), default=str))"
+    )
     theirs_s, theirs_mb, theirs_out = measure([sys.executable, "-c", script])
     import json
 
@@ -104,8 +118,10 @@ def run_case(name: str, case: Case, path: Path) -> None:
     theirs = [tuple(row) for row in json.loads(theirs_out)]
     if not case.same(ours, theirs):
         raise SystemExit(f"{name}: different numbers!\njourneykit:\n{ours}\nduckdb: {theirs}")
-    print(f"{name:12} {path.name:22} journeykit {ours_s:7.2f}s {ours_mb:7.0f} MiB | "
-          f"duckdb {theirs_s:7.2f}s {theirs_mb:7.0f} MiB | ratio {ours_s / theirs_s:.2f}x | same numbers")
+    print(
+        f"{name:12} {path.name:22} journeykit {ours_s:7.2f}s {ours_mb:7.0f} MiB | "
+        f"duckdb {theirs_s:7.2f}s {theirs_mb:7.0f} MiB | ratio {ours_s / theirs_s:.2f}x | same numbers"
+    )
 
 
 def main() -> None:

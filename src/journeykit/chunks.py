@@ -27,11 +27,12 @@ def per_user(
 ) -> pl.DataFrame:
     """``compute`` on every chunk of whole users of ``frame``, results concatenated.
 
-    ``rows`` estimates the rows ``frame`` yields; it decides how many chunks to use.
+    ``rows`` estimates the rows ``frame`` yields; it decides how many chunks to use. Row order
+    within a chunk is not guaranteed: ``compute`` sorts what it needs sorted.
     """
     parts = max(1, math.ceil(rows / chunk_rows()))
     if parts == 1:
-        return compute(frame.collect())
+        return compute(frame.collect(engine="streaming"))
     with tempfile.TemporaryDirectory(prefix="journeykit-") as spill:
         key = (pl.col("user").hash(_SEED) % parts).alias("__chunk")
         frame.with_columns(key).sink_ipc(

@@ -39,7 +39,7 @@ class Sequence:
         tie_start = frame.select(
             pl.when(new_instant.fill_null(True)).then(pl.col("pos")).forward_fill()
         ).to_series()
-        groups = frame.group_by("event").agg(pl.col("pos").sort())
+        groups = frame.group_by("event").agg("pos")  # positions stay in (sorted) row order
         positions = {name: pos for name, pos in zip(groups["event"], groups["pos"], strict=True)}
         return cls(frame["unit"], frame["time"], frame["event"], tie_start, positions)
 

@@ -120,11 +120,13 @@ def _chosen_attempts(attempts: pl.DataFrame, spec: FunnelSpec, last_us: int | No
     time_columns = [f"t_{k}" for k in range(1, n + 1)]
     window_us = int(spec.window.total_seconds() * MICROS)
     attempts = attempts.with_columns(
+        pl.col("unit").set_sorted(),  # attempts are in position order, so in unit order
         pl.sum_horizontal(pl.col(time_columns).is_not_null()).cast(pl.UInt8).alias("level"),
-        pl.col("t_1").max().over("unit").alias("last_start"),
     )
-    chosen = attempts.filter(pl.col("level") == pl.col("level").max().over("unit")).unique(
-        "unit", keep="first", maintain_order=True
+    best = pl.col("level").arg_max()  # the first (earliest-starting) attempt at the best level
+    chosen = attempts.group_by("unit", maintain_order=True).agg(
+        pl.col("t_1").max().alias("last_start"),
+        pl.col("pos", "level", *time_columns).get(best),
     )
     in_progress = (pl.col("level") < n) & (
         pl.col("last_start") + window_us > (last_us if last_us is not None else 0)
