@@ -11,6 +11,7 @@ is printed. Generated files are cached in ``bench/out/``. Needs ``pip install -e
 
 import argparse
 import io
+import json
 import os
 import subprocess
 import sys
@@ -51,7 +52,8 @@ def funnel_sql(path: Path) -> str:
                    WHERE event_type IN ({steps})),
         m1 AS (SELECT user_id, event_time AS t1 FROM e WHERE event_type = '{STEPS[0]}'),
         {", ".join(joins)},
-        attempts AS (SELECT user_id, CASE {level} ELSE {len(STEPS)} END AS level FROM m{len(STEPS)}),
+        attempts AS (SELECT user_id, CASE {level} ELSE {len(STEPS)} END AS level
+                     FROM m{len(STEPS)}),
         units AS (SELECT user_id, max(level) AS level FROM attempts GROUP BY user_id)
         SELECT {counts} FROM units
     """
@@ -108,19 +110,19 @@ def run_case(name: str, case: Case, path: Path) -> None:
         ]
     )
     script = (
-        "import duckdb, json; con = duckdb.connect(); con.execute('SET enable_progress_bar=false'); "
+        "import duckdb, json; con = duckdb.connect(); "
+        "con.execute('SET enable_progress_bar=false'); "
         f"print(json.dumps(con.sql({case.duckdb_sql(path)!r}).fetchall(), default=str))"
     )
     theirs_s, theirs_mb, theirs_out = measure([sys.executable, "-c", script])
-    import json
-
     ours = pl.read_csv(io.BytesIO(ours_out))
     theirs = [tuple(row) for row in json.loads(theirs_out)]
     if not case.same(ours, theirs):
         raise SystemExit(f"{name}: different numbers!\njourneykit:\n{ours}\nduckdb: {theirs}")
     print(
         f"{name:12} {path.name:22} journeykit {ours_s:7.2f}s {ours_mb:7.0f} MiB | "
-        f"duckdb {theirs_s:7.2f}s {theirs_mb:7.0f} MiB | ratio {ours_s / theirs_s:.2f}x | same numbers"
+        f"duckdb {theirs_s:7.2f}s {theirs_mb:7.0f} MiB | "
+        f"ratio {ours_s / theirs_s:.2f}x | same numbers"
     )
 
 
