@@ -19,6 +19,7 @@ from journeykit.funnel.spec import FunnelSpec
 from journeykit.funnel.table import funnel_table
 from journeykit.load.events import EventLog
 
+OTHER = "\x00other"  # any event that is not a step (kept for strict order and sessions)
 Attempts = Callable[[Sequence, pl.Series, FunnelSpec], list[pl.Series]]
 ATTEMPTS: dict[str, Attempts] = {
     "ordered": ordered_attempts,
@@ -64,9 +65,12 @@ def _relevant_events(log: EventLog, spec: FunnelSpec) -> pl.LazyFrame:
         columns.append("session")
     columns += [c for c in (spec.breakdown, spec.hold) if c is not None]
     frame = log.frame.select(list(dict.fromkeys(columns)))
+    steps = list(dict.fromkeys(spec.steps))
     if not _needs_all_events(log, spec):
-        frame = frame.filter(pl.col("event").is_in(list(spec.steps)))
-    return frame
+        frame = frame.filter(pl.col("event").is_in(steps))
+    # Only step names matter from here on: a one-byte Enum keeps chunks and spills small.
+    step_or_other = pl.when(pl.col("event").is_in(steps)).then("event").otherwise(pl.lit(OTHER))
+    return frame.with_columns(step_or_other.cast(pl.Enum([*steps, OTHER])).alias("event"))
 
 
 def unit_levels(

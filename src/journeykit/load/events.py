@@ -273,7 +273,7 @@ def _warnings(profile: Profile, roles: Roles, mapping: EventMapping) -> tuple[st
 
 def _collect(query: pl.LazyFrame, label: str) -> pl.DataFrame:
     try:
-        return query.collect()
+        return query.collect(engine="streaming")
     except pl.exceptions.PolarsError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{label}: cannot read the data ({first})") from None
