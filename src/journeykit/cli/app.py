@@ -39,9 +39,23 @@ def _root(
 
 
 def _register() -> None:
-    from journeykit.cli import funnel_command, sample_command
+    from journeykit.cli import (
+        abandonment_command,
+        funnel_command,
+        retention_command,
+        sample_command,
+        stages_command,
+        summary_command,
+    )
 
-    for module in (funnel_command, sample_command):
+    for module in (
+        funnel_command,
+        sample_command,
+        stages_command,
+        abandonment_command,
+        summary_command,
+        retention_command,
+    ):
         module.register(app)
 
 

@@ -38,6 +38,7 @@ MONEY_COLUMNS = {
     "average_order_value",
     "order_value",
     "value",
+    "revenue_per_user",
 }
 
 

@@ -1,0 +1,107 @@
+"""What the journey analyses count: stage rules, periods and the three specs (SPEC §5, §6, §7b).
+
+Specs are frozen Pydantic models holding normalized names (event names as they appear in the
+loaded log, column names from ``EventLog.column``); the CLI builds them from flags and config.
+"""
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from journeykit.config import StagesConfig
+from journeykit.errors import UsageError, did_you_mean
+from journeykit.load.events import EventLog
+from journeykit.load.vocabulary import CANONICAL_EVENTS, build_mapping
+
+STAGES = ("awareness", "consideration", "decision", "purchase", "retention", "advocacy")
+"""The journey ladder, shallowest first; a stage's code is its index here."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StageRules(_Spec):
+    """Events that make a session reach each event-defined stage (purchases come from orders)."""
+
+    consideration: tuple[str, ...] = ("product_view", "search")
+    decision: tuple[str, ...] = ("add_to_cart", "checkout")
+    advocacy: tuple[str, ...] = ("review", "referral", "share")
+
+
+class Period(_Spec):
+    """A half-open time range ``[since, until)``; either end may be open."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def contains(self, column: pl.Expr) -> pl.Expr:
+        """``column`` (a Datetime expression) lies in the period; null never does."""
+        inside = column.is_not_null()
+        if self.since is not None:
+            inside = inside & (column >= self.since)
+        if self.until is not None:
+            inside = inside & (column < self.until)
+        return inside
+
+
+class StagesSpec(Period):
+    """``journeykit stages``: sessions whose first event lies in the period, by deepest stage."""
+
+    by: Literal["session", "user"] = "session"
+    rules: StageRules = StageRules()
+    session_gap: timedelta = timedelta(minutes=30)
+    rows: bool = False
+    """Also return one labelled row per session and per user (``StagesResult.rows``)."""
+
+
+class AbandonmentSpec(Period):
+    """``journeykit abandonment``: cart sessions whose first add-to-cart lies in the period."""
+
+    recovery_window: timedelta = timedelta(days=7)
+    breakdown: str | None = None
+    session_gap: timedelta = timedelta(minutes=30)
+
+
+class SummarySpec(Period):
+    """``journeykit summary``: headline figures over the events inside the period."""
+
+    session_gap: timedelta = timedelta(minutes=30)
+
+
+def check_period(since: datetime | None, until: datetime | None) -> None:
+    """A usage error when ``--since`` is not before ``--until``."""
+    if since is not None and until is not None and since >= until:
+        raise UsageError(f"--since {since.isoformat()} must be before --until {until.isoformat()}")
+
+
+def resolve_rules(log: EventLog, config: StagesConfig) -> tuple[StageRules, list[str]]:
+    """Stage rules from the config, with each name resolved like a funnel step.
+
+    A name present in the data is kept; a raw name or alias becomes the name the log uses; a
+    name that is neither canonical nor present is kept and warned about (it matches nothing).
+    """
+    warnings: list[str] = []
+    resolved = {
+        stage: tuple(_resolve(log, stage, name, warnings) for name in getattr(config, stage))
+        for stage in ("consideration", "decision", "advocacy")
+    }
+    return StageRules(**resolved), warnings
+
+
+def _resolve(log: EventLog, stage: str, name: str, warnings: list[str]) -> str:
+    present = set(log.profile.event_counts)
+    if name in present:
+        return name
+    if name in log.mapping.names:
+        return log.mapping.names[name]
+    canonical = build_mapping([name]).names[name]
+    if canonical in CANONICAL_EVENTS:
+        return canonical
+    warnings.append(
+        f"stages.{stage}: event '{name}' does not occur in {log.label}"
+        f"{did_you_mean(name, present)}; it matches nothing"
+    )
+    return name
