@@ -64,10 +64,9 @@ def _relevant_events(log: EventLog, spec: FunnelSpec) -> pl.LazyFrame:
     if spec.by == "session" and log.has_sessions:
         columns.append("session")
     columns += [c for c in (spec.breakdown, spec.hold) if c is not None]
-    frame = log.frame.select(list(dict.fromkeys(columns)))
     steps = list(dict.fromkeys(spec.steps))
-    if not _needs_all_events(log, spec):
-        frame = frame.filter(pl.col("event").is_in(steps))
+    frame = log.frame if _needs_all_events(log, spec) else log.events(steps)
+    frame = frame.select(list(dict.fromkeys(columns)))
     # Only step names matter from here on: a one-byte Enum keeps chunks and spills small.
     step_or_other = pl.when(pl.col("event").is_in(steps)).then("event").otherwise(pl.lit(OTHER))
     return frame.with_columns(step_or_other.cast(pl.Enum([*steps, OTHER])).alias("event"))

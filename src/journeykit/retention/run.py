@@ -80,9 +80,8 @@ def _active_periods(log: EventLog, spec: RetentionSpec) -> pl.LazyFrame:
     """One row per (user, period) holding a cohort or a return event, flagged ``is_cohort`` and
     ``is_return``."""
     names = {spec.cohort_event, spec.return_event}
-    events = log.frame.select("user", "time", "event")
-    if ANY_EVENT not in names:
-        events = events.filter(pl.col("event").is_in(sorted(names)))
+    events = log.frame if ANY_EVENT in names else log.events(names)
+    events = events.select("user", "time", "event")
     period = period_index(pl.col("time"), spec.period, spec.tz)
     if len(names) == 1:
         return (
@@ -135,9 +134,7 @@ def revenue_cells(log: EventLog, spec: RetentionSpec) -> tuple[pl.DataFrame, pl.
 
 
 def _first_cohort_events(log: EventLog, spec: RetentionSpec) -> pl.LazyFrame:
-    events = log.frame.select("user", "time", "event")
-    if spec.cohort_event != ANY_EVENT:
-        events = events.filter(pl.col("event") == spec.cohort_event)
+    events = log.frame if spec.cohort_event == ANY_EVENT else log.events([spec.cohort_event])
     return (
         events.group_by("user")
         .agg(pl.col("time").min().alias("first"))
@@ -158,9 +155,8 @@ def _orders(log: EventLog, spec: RetentionSpec) -> pl.DataFrame:
     columns += [
         c for c, role in (("session", "session"), ("order_id", "order")) if log.roles.has(role)
     ]
-    events = log.frame.select(columns)
-    if log.has_sessions:  # gap sessions would need every event; a session column does not
-        events = events.filter(pl.col("event") == "purchase")
+    # Gap sessions need every event; with a session column the purchases are enough.
+    events = (log.events(["purchase"]) if log.has_sessions else log.frame).select(columns)
 
     def chunk_orders(chunk: pl.DataFrame) -> pl.DataFrame:
         sessions = with_sessions(chunk, has_column=log.has_sessions, gap=spec.session_gap)
