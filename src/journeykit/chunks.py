@@ -13,13 +13,44 @@ from pathlib import Path
 
 import polars as pl
 
-DEFAULT_CHUNK_ROWS = 12_000_000
+CHUNK_BYTES = 256 * 2**20
+"""Input bytes per chunk; the computations on a chunk peak at about six times this."""
 _SEED = 20_191_001
+_STRING_BYTES = 32
 
 
-def chunk_rows() -> int:
-    """Rows per chunk; ``JOURNEYKIT_CHUNK_ROWS`` overrides the default (used by tests)."""
-    return int(os.environ.get("JOURNEYKIT_CHUNK_ROWS", DEFAULT_CHUNK_ROWS))
+def chunk_count(schema: pl.Schema, rows: int) -> int:
+    """How many chunks ``rows`` rows of ``schema`` need.
+
+    ``JOURNEYKIT_CHUNK_ROWS`` fixes the rows per chunk instead (tests use it to force chunking).
+    """
+    fixed = os.environ.get("JOURNEYKIT_CHUNK_ROWS")
+    if fixed is not None:
+        return max(1, math.ceil(rows / int(fixed)))
+    row_bytes = sum(_width(dtype) for dtype in schema.dtypes())
+    return max(1, math.ceil(rows * row_bytes / CHUNK_BYTES))
+
+
+_NARROW = {
+    pl.Boolean: 1,
+    pl.Int8: 1,
+    pl.UInt8: 1,
+    pl.Int16: 2,
+    pl.UInt16: 2,
+    pl.Int32: 4,
+    pl.UInt32: 4,
+    pl.Float32: 4,
+    pl.Date: 4,
+}
+
+
+def _width(dtype: pl.DataType) -> int:
+    """Approximate bytes per value (strings and nested types: a typical short string)."""
+    if isinstance(dtype, pl.Enum):
+        return 1 if len(dtype.categories) < 256 else 4
+    if dtype.base_type() in _NARROW:
+        return _NARROW[dtype.base_type()]
+    return 8 if dtype.is_numeric() or dtype.is_temporal() else _STRING_BYTES
 
 
 def per_user(
@@ -30,7 +61,7 @@ def per_user(
     ``rows`` estimates the rows ``frame`` yields; it decides how many chunks to use. Row order
     within a chunk is not guaranteed: ``compute`` sorts what it needs sorted.
     """
-    parts = max(1, math.ceil(rows / chunk_rows()))
+    parts = chunk_count(frame.collect_schema(), rows)
     if parts == 1:
         return compute(frame.collect(engine="streaming"))
     with tempfile.TemporaryDirectory(prefix="journeykit-") as spill:
