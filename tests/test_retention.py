@@ -692,21 +692,6 @@ def test_revenue_is_the_same_computed_in_chunks_of_users(monkeypatch):
     assert single["revenue"][0] == pytest.approx(59442.63)
 
 
-def test_the_documented_examples_print_what_the_docs_show():
-    root = os.path.join(os.path.dirname(__file__), "..")
-    with open(os.path.join(root, "docs", "retention.md"), encoding="utf-8") as handle:
-        blocks = handle.read().split("```\n$ journeykit ")[1:]
-    assert len(blocks) == 3
-    for block in blocks:
-        command, *shown = block.split("\n```")[0].splitlines()
-        args = command.split()[1:]  # after "retention"
-        if "--format" not in args:  # a terminal gets a table, a pipe CSV
-            args += ["--format", "csv" if shown[0].startswith("cohort,") else "table"]
-        printed = run(*args, cwd=root)
-        assert printed.returncode == 0, printed.stderr
-        assert [line.rstrip() for line in printed.stdout.decode().splitlines()] == shown
-
-
 def test_cli_without_cohorts_succeeds_with_a_warning():
     table = run(TAOBAO, "--cohort-event", "review", "--format", "table")
     assert table.returncode == 0
