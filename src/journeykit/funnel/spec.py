@@ -9,7 +9,7 @@ from journeykit.config import Config, FunnelConfig
 from journeykit.durations import parse_duration
 from journeykit.errors import DataError, UsageError, did_you_mean
 from journeykit.load.events import EventLog
-from journeykit.load.vocabulary import CANONICAL_EVENTS, DEFAULT_FUNNEL, build_mapping
+from journeykit.load.vocabulary import DEFAULT_FUNNEL
 
 Order = Literal["ordered", "strict", "any"]
 Unit = Literal["user", "session"]
@@ -54,7 +54,7 @@ def resolve_steps(log: EventLog, requested: list[str] | None) -> tuple[tuple[str
                 f"(events found: {', '.join(sorted(present)) or 'none'})"
             )
         return steps, []
-    steps = tuple(_resolve_one(log, name.strip(), present) for name in requested)
+    steps = tuple(_resolve_one(log, name.strip()) for name in requested)
     if len(steps) < 2:
         raise UsageError(
             "--steps: a funnel needs at least two steps, e.g. --steps view,cart,purchase"
@@ -63,19 +63,11 @@ def resolve_steps(log: EventLog, requested: list[str] | None) -> tuple[tuple[str
     return steps, [f"step '{s}' does not occur in {log.label}: it counts 0" for s in missing]
 
 
-def _resolve_one(log: EventLog, name: str, present: set[str]) -> str:
-    if name in present:
-        return name
-    if name in log.mapping.names:
-        return log.mapping.names[name]
-    canonical = build_mapping([name]).names[name]
-    if canonical in CANONICAL_EVENTS:
-        return canonical
-    choices = present | set(CANONICAL_EVENTS) | set(log.mapping.names)
-    raise UsageError(
-        f"--steps: '{name}' is neither a known event nor an event in {log.label}"
-        f"{did_you_mean(name, choices)}; events found: {', '.join(sorted(present))}"
-    )
+def _resolve_one(log: EventLog, name: str) -> str:
+    resolved = log.event_name(name)
+    if resolved is None:
+        raise log.unknown_event(name, option="--steps")
+    return resolved
 
 
 def build_spec(

@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict
 from journeykit.config import StagesConfig
 from journeykit.errors import UsageError, did_you_mean
 from journeykit.load.events import EventLog
-from journeykit.load.vocabulary import CANONICAL_EVENTS, build_mapping
 
 STAGES = ("awareness", "consideration", "decision", "purchase", "retention", "advocacy")
 """The journey ladder, shallowest first; a stage's code is its index here."""
@@ -92,14 +91,10 @@ def resolve_rules(log: EventLog, config: StagesConfig) -> tuple[StageRules, list
 
 
 def _resolve(log: EventLog, stage: str, name: str, warnings: list[str]) -> str:
+    resolved = log.event_name(name)
+    if resolved is not None:
+        return resolved
     present = set(log.profile.event_counts)
-    if name in present:
-        return name
-    if name in log.mapping.names:
-        return log.mapping.names[name]
-    canonical = build_mapping([name]).names[name]
-    if canonical in CANONICAL_EVENTS:
-        return canonical
     warnings.append(
         f"stages.{stage}: event '{name}' does not occur in {log.label}"
         f"{did_you_mean(name, present)}; it matches nothing"

@@ -17,7 +17,7 @@ from journeykit.errors import DataError, UsageError, did_you_mean
 from journeykit.load.roles import INTERNAL_NAMES, Roles, detect_roles
 from journeykit.load.sources import InputFormat, Source, open_sources
 from journeykit.load.timestamps import epoch_unit, is_epoch, to_utc
-from journeykit.load.vocabulary import EventMapping, build_mapping
+from journeykit.load.vocabulary import CANONICAL_EVENTS, EventMapping, build_mapping
 
 ROWS_ARE_COLUMN = "__rows_are"
 
@@ -89,6 +89,25 @@ class EventLog:
         """Kept rows whose event is in ``events`` (all kept rows for ``None``)."""
         counts = self.profile.event_counts
         return sum(counts.values()) if events is None else sum(counts.get(e, 0) for e in events)
+
+    def event_name(self, name: str) -> str | None:
+        """The event of this log that ``name`` means: itself, what its raw value maps to, or a
+        canonical name through the aliases; ``None`` when it is none of these."""
+        if name in self.profile.event_counts:
+            return name
+        if name in self.mapping.names:
+            return self.mapping.names[name]
+        canonical = build_mapping([name]).names[name]
+        return canonical if canonical in CANONICAL_EVENTS else None
+
+    def unknown_event(self, name: str, *, option: str, also: tuple[str, ...] = ()) -> UsageError:
+        """The usage error for an event name that ``event_name`` does not know."""
+        present = set(self.profile.event_counts)
+        choices = present | set(CANONICAL_EVENTS) | set(self.mapping.names) | set(also)
+        return UsageError(
+            f"{option}: '{name}' is neither a known event nor an event in {self.label}"
+            f"{did_you_mean(name, choices)}; events found: {', '.join(sorted(present))}"
+        )
 
     def column(self, name: str, *, option: str) -> str:
         """The normalized column for a user-given column name (``--breakdown``, ``--hold``)."""

@@ -6,9 +6,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from journeykit.errors import DataError, UsageError, did_you_mean
+from journeykit.errors import DataError, UsageError
 from journeykit.load.events import EventLog
-from journeykit.load.vocabulary import CANONICAL_EVENTS, build_mapping
 from journeykit.retention.periods import Period
 
 ANY_EVENT = "any"
@@ -50,19 +49,10 @@ def resolve_event(log: EventLog, name: str, option: str) -> str:
     that is neither is a usage error with a did-you-mean.
     """
     name = name.strip()
-    present = set(log.profile.event_counts)
-    if name == ANY_EVENT or name in present:
-        return name
-    if name in log.mapping.names:
-        return log.mapping.names[name]
-    canonical = build_mapping([name]).names[name]
-    if canonical in CANONICAL_EVENTS:
-        return canonical
-    choices = present | set(CANONICAL_EVENTS) | set(log.mapping.names) | {ANY_EVENT}
-    raise UsageError(
-        f"{option}: '{name}' is neither a known event nor an event in {log.label}"
-        f"{did_you_mean(name, choices)}; events found: {', '.join(sorted(present))}"
-    )
+    resolved = name if name == ANY_EVENT else log.event_name(name)
+    if resolved is None:
+        raise log.unknown_event(name, option=option, also=(ANY_EVENT,))
+    return resolved
 
 
 def build_spec(
