@@ -1,6 +1,5 @@
 """The ``journeykit`` command: a thin shell over the library (see the command modules)."""
 
-import os
 import sys
 from typing import Annotated
 
@@ -67,14 +66,5 @@ def main() -> None:
     except JourneykitError as error:
         typer.echo(f"journeykit: error: {error}", err=True)
         sys.exit(error.exit_code)
-    except BrokenPipeError:
-        _quiet_broken_pipe()
     except KeyboardInterrupt:
         sys.exit(130)
-
-
-def _quiet_broken_pipe() -> None:
-    """The reader went away (``journeykit funnel x | head -1``): stop quietly, exit 0."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(0)

@@ -154,11 +154,21 @@ def markdown(frame: pl.DataFrame) -> str:
 def _sink(destination: Path | None, *, binary: bool) -> Iterator[IO[Any]]:
     if destination is None:
         stream = sys.stdout.buffer if binary else sys.stdout
-        yield stream
-        stream.flush()
+        try:
+            yield stream
+            stream.flush()
+        except BrokenPipeError:
+            quiet_broken_pipe()
         return
     with atomic_file(destination, binary=binary) as handle:
         yield handle
+
+
+def quiet_broken_pipe() -> None:
+    """The reader went away (``journeykit funnel x | head -1``): stop quietly with exit 0."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(0)
 
 
 @contextmanager
