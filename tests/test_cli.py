@@ -4,6 +4,7 @@ import io
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -161,3 +162,17 @@ def test_config_named_funnel_and_bad_key(tmp_path):
     bad = run("funnel", TAOBAO, "--config", str(config), "--funnel", "buy")
     assert bad.returncode == 2
     assert "funnels.buy.windoww → unknown key (did you mean 'window'?)" in bad.stderr.decode()
+
+
+def test_every_command_has_examples_and_a_readme_section():
+    from typer.main import get_command
+
+    from journeykit.cli.app import _register, app
+
+    _register()
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    assert {"funnel", "stages", "abandonment", "summary", "retention", "sample"} <= set(commands)
+    for name, command in commands.items():
+        assert "journeykit " + name in (command.epilog or ""), f"{name} --help has no example"
+        assert f"`journeykit {name}`" in readme, f"README does not document {name}"
