@@ -7,9 +7,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from journeykit import sample
 from journeykit.errors import UsageError
-from journeykit.sample import SampleParams, generate, users_for_events, write_sample
+from journeykit.sample import (
+    SampleParams,
+    export,
+    generate,
+    simulate,
+    users_for_events,
+    write_sample,
+)
 
 SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "user_id": pl.Int64,
@@ -93,7 +99,7 @@ def test_same_params_give_the_same_rows_and_another_seed_other_rows() -> None:
 
 
 def test_rows_do_not_depend_on_the_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sample, "BLOCK_USERS", 200)  # chunks then cut across random streams
+    monkeypatch.setattr(simulate, "BLOCK_USERS", 200)  # chunks then cut across random streams
     params = SampleParams(users=900, days=14)
     chunks = list(generate(params, chunk_users=250))
     assert len(chunks) == 4
@@ -253,8 +259,8 @@ def test_merging_spilled_chunks_gives_the_same_file(
 ) -> None:
     params = SampleParams(users=700, days=14)
     write_sample(params, tmp_path / "whole.parquet")
-    monkeypatch.setattr(sample, "WRITE_CHUNK_USERS", 150)
-    monkeypatch.setattr(sample, "SLAB_ROWS", 1_000)
+    monkeypatch.setattr(export, "WRITE_CHUNK_USERS", 150)
+    monkeypatch.setattr(export, "SLAB_ROWS", 1_000)
     write_sample(params, tmp_path / "merged.parquet")
     merged = pl.read_parquet(tmp_path / "merged.parquet")
     assert merged.equals(pl.read_parquet(tmp_path / "whole.parquet"))
@@ -272,7 +278,7 @@ def test_a_failed_write_leaves_no_file_and_keeps_the_old_one(
         yield _log(SampleParams(users=20))
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sample, "_sorted_frames", failing)
+    monkeypatch.setattr(export, "_sorted_frames", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         write_sample(SampleParams(users=20), out)
     assert out.read_text() == "old\n"
