@@ -41,6 +41,7 @@ def _register() -> None:
     from journeykit.cli import (
         abandonment_command,
         funnel_command,
+        report_command,
         retention_command,
         sample_command,
         stages_command,
@@ -54,6 +55,7 @@ def _register() -> None:
         abandonment_command,
         summary_command,
         retention_command,
+        report_command,
     ):
         module.register(app)
 

@@ -9,7 +9,7 @@ import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -159,7 +159,7 @@ class InputOptions:
             from zoneinfo import ZoneInfo
 
             moment = moment.replace(tzinfo=ZoneInfo(self.tz))
-        return moment
+        return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -224,19 +224,28 @@ def _parameters(cls: type) -> list[inspect.Parameter]:
 
 def io_options(command: Callable[..., None]) -> Callable[..., None]:
     """Add the shared input and output options to ``command`` (it takes ``inputs``, ``output``)."""
-    own = [
-        p
-        for p in inspect.signature(command).parameters.values()
-        if p.name not in ("inputs", "output")
-    ]
-    input_params, output_params = _parameters(InputOptions), _parameters(OutputOptions)
+    return _with_options(command, with_output=True)
+
+
+def input_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the input options only, for a command that writes no result table (it takes
+    ``inputs``)."""
+    return _with_options(command, with_output=False)
+
+
+def _with_options(command: Callable[..., None], *, with_output: bool) -> Callable[..., None]:
+    injected = {"inputs", "output"}
+    own = [p for p in inspect.signature(command).parameters.values() if p.name not in injected]
+    input_params = _parameters(InputOptions)
+    output_params = _parameters(OutputOptions) if with_output else []
     input_names = {p.name for p in input_params}
     output_names = {p.name for p in output_params}
 
     def wrapper(**kwargs: Any) -> None:
         inputs = InputOptions(paths=kwargs.pop("paths"), **{k: kwargs.pop(k) for k in input_names})
-        output = OutputOptions(**{k: kwargs.pop(k) for k in output_names})
-        command(**kwargs, inputs=inputs, output=output)
+        if with_output:
+            kwargs["output"] = OutputOptions(**{k: kwargs.pop(k) for k in output_names})
+        command(**kwargs, inputs=inputs)
 
     paths = inspect.Parameter("paths", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Paths)
     parameters = [paths, *own, *input_params, *output_params]

@@ -1,0 +1,191 @@
+"""``build_report``: every figure of a report, from the library functions the commands call.
+
+Nothing here computes a metric. Per-period sections call ``summary``, ``funnel``, ``stages`` and
+``abandonment`` with ``since``/``until`` = the period's ``[start, end)``, exactly as the commands
+do with ``--since/--until``; retention is ``retention`` over the whole log, of which the report
+keeps the cohorts and cells up to the reported period (see ``triangle_up_to``).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from journeykit.errors import DataError
+from journeykit.funnel import FunnelResult, FunnelSpec, funnel, resolve_steps
+from journeykit.journey import (
+    AbandonmentResult,
+    AbandonmentSpec,
+    StageRules,
+    StagesResult,
+    StagesSpec,
+    SummaryResult,
+    SummarySpec,
+    abandonment,
+    stages,
+    summary,
+)
+from journeykit.load.events import EventLog
+from journeykit.report.periods import Kind, ReportPeriod, containing, last_complete
+from journeykit.retention import RetentionResult, RetentionSpec, retention
+
+
+class ReportSpec(BaseModel):
+    """What a report computes besides its period; every default is the commands' default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    period: Kind = "week"
+    tz: str = "UTC"
+    session_gap: timedelta = timedelta(minutes=30)
+    rules: StageRules = StageRules()
+    funnel_window: timedelta = timedelta(days=7)
+    recovery_window: timedelta = timedelta(days=7)
+    retention_periods: int = Field(default=8, ge=1, le=52)
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """The per-period sections for one period."""
+
+    period: ReportPeriod
+    summary: SummaryResult
+    funnel: FunnelResult | None
+    stages: StagesResult
+    abandonment: AbandonmentResult
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report: the period, the one before it, retention, and what the reader should know."""
+
+    spec: ReportSpec
+    log: EventLog
+    current: PeriodFigures
+    previous: PeriodFigures
+    retention: RetentionResult
+    triangle: pl.DataFrame
+    """The rows of ``retention.table`` the report shows (``triangle_up_to``)."""
+    notes: tuple[str, ...] = ()
+    """Warnings about the data or the options, for the data-quality section."""
+
+    @property
+    def period(self) -> ReportPeriod:
+        return self.current.period
+
+    @property
+    def complete(self) -> bool:
+        return self.period.is_complete(self.log.profile.last)
+
+
+def choose_period(log: EventLog, kind: Kind, tz: str, at: datetime | None) -> ReportPeriod:
+    """The period containing ``at``, else the last complete one; a ``DataError`` if it is empty."""
+    first, last = log.profile.first, log.profile.last
+    if first is None or last is None:
+        raise DataError(f"{log.label}: no events to report on")
+    period = last_complete(last, kind, tz) if at is None else containing(at, kind, tz)
+    if period.until <= first or period.since > last:
+        raise DataError(_empty_message(log, period, chosen=at is not None))
+    return period
+
+
+def _empty_message(log: EventLog, period: ReportPeriod, *, chosen: bool) -> str:
+    first, last = log.profile.first, log.profile.last
+    assert first is not None and last is not None
+    span = f"the data runs from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
+    what = f"{period.kind} {period.id} ({period.title})"
+    if chosen:
+        return f"{log.label}: {what} has no events; {span}: choose a date inside it with --at"
+    in_progress = containing(last, period.kind, period.tz)
+    return (
+        f"{log.label}: no complete {period.kind} to report: {what} has no events and {span}; "
+        f"report the {period.kind} in progress with --at {in_progress.start.isoformat()}"
+    )
+
+
+def build_report(
+    log: EventLog, period: ReportPeriod, spec: ReportSpec, notes: tuple[str, ...] = ()
+) -> Report:
+    """Every section of the report of ``period`` (and of the period before, for the changes).
+
+    ``notes``: warnings met while building the spec (e.g. stage rules), shown with the data.
+
+    >>> from journeykit.load.events import load_events
+    >>> log = load_events(["data/samples/events.parquet"])  # doctest: +SKIP
+    >>> spec = ReportSpec()  # doctest: +SKIP
+    >>> build_report(log, choose_period(log, "week", "UTC", None), spec)  # doctest: +SKIP
+    """
+    steps, funnel_notes = _funnel_steps(log)
+    current = period_figures(log, period, spec, steps)
+    if current.summary.figures()["events"] == 0:
+        raise DataError(f"{log.label}: {period.kind} {period.id} ({period.title}) has no events")
+    previous = period_figures(log, period.previous(), spec, steps)
+    cohorts = retention(
+        log,
+        RetentionSpec(
+            period=spec.period,
+            periods=spec.retention_periods,
+            tz=spec.tz,
+            session_gap=spec.session_gap,
+        ),
+    )
+    triangle = triangle_up_to(cohorts.table, period, spec.retention_periods)
+    return Report(
+        spec, log, current, previous, cohorts, triangle, (*log.warnings, *notes, *funnel_notes)
+    )
+
+
+def _funnel_steps(log: EventLog) -> tuple[tuple[str, ...] | None, list[str]]:
+    """The default funnel steps present in the data, or ``None`` and why when under two are."""
+    try:
+        steps, warnings = resolve_steps(log, None)
+    except DataError as error:
+        return None, [f"no funnel: {error}"]
+    return steps, warnings
+
+
+def period_figures(
+    log: EventLog, period: ReportPeriod, spec: ReportSpec, steps: tuple[str, ...] | None
+) -> PeriodFigures:
+    """The per-period sections, each with the commands' ``--since/--until`` semantics."""
+    since, until, gap = period.since, period.until, spec.session_gap
+    steps_funnel = None
+    if steps is not None:
+        funnel_spec = FunnelSpec(
+            steps=steps, window=spec.funnel_window, since=since, until=until, session_gap=gap
+        )
+        steps_funnel = funnel(log, funnel_spec)
+    return PeriodFigures(
+        period=period,
+        summary=summary(log, SummarySpec(since=since, until=until, session_gap=gap)),
+        funnel=steps_funnel,
+        stages=stages(log, StagesSpec(rules=spec.rules, since=since, until=until, session_gap=gap)),
+        abandonment=abandonment(
+            log,
+            AbandonmentSpec(
+                recovery_window=spec.recovery_window, since=since, until=until, session_gap=gap
+            ),
+        ),
+    )
+
+
+def triangle_up_to(table: pl.DataFrame, period: ReportPeriod, periods: int) -> pl.DataFrame:
+    """The retention rows of the ``periods + 1`` cohorts up to ``period``, cells up to ``period``.
+
+    Cohort ``period − i`` keeps periods ``0…i``, so the triangle's last diagonal is the reported
+    period and nothing that happened after it shows, whenever the report is made. Values are
+    the library's, untouched; the ``average`` rows (over every cohort in the data) are left out.
+    """
+    shown = pl.DataFrame(
+        {
+            "cohort": [period.shifted(-i).start.isoformat() for i in range(periods + 1)],
+            "last_period": list(range(periods + 1)),
+        },
+        schema={"cohort": pl.String, "last_period": pl.Int64},
+    )
+    return (
+        table.join(shown, on="cohort", how="inner", maintain_order="left")
+        .filter(pl.col("period") <= pl.col("last_period"))
+        .drop("last_period")
+    )

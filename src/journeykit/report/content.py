@@ -1,0 +1,331 @@
+"""What the report says, as data: sections of cards, sentences, tables and notes.
+
+``report.html`` and ``report.md`` render the same sections, so they cannot say different things.
+Every number is read from a library result; this module only picks, formats and compares.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from journeykit.durations import format_duration
+from journeykit.journey import StagesResult
+from journeykit.output.human import count, money, percent
+from journeykit.report.build import PeriodFigures, Report
+from journeykit.report.compare import (
+    ABANDONMENT,
+    HEADLINE,
+    Change,
+    Figure,
+    arrow,
+    delta_text,
+    in_words,
+    relative_text,
+    tone,
+    value_text,
+)
+from journeykit.report.periods import ReportPeriod
+from journeykit.report.quality import quality_notes
+
+
+@dataclass(frozen=True)
+class Card:
+    label: str
+    value: str
+    arrow: str
+    delta: str
+    relative: str
+    tone: str
+    previous: str
+    """The previous period's value."""
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    text_columns: int = 1
+    """How many leading columns hold text (left-aligned)."""
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    lede: str = ""
+    cards: tuple[Card, ...] = ()
+    sentences: tuple[str, ...] = ()
+    tables: tuple[Table, ...] = ()
+    caption: str = ""
+    """Under the chart (HTML only)."""
+    legend: str = ""
+    """Under the tables: how to read them."""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def sections(report: Report) -> list[Section]:
+    return [
+        headline_section(report),
+        funnel_section(report),
+        stages_section(report),
+        abandonment_section(report),
+        retention_section(report),
+        Section("quality", "Data quality", notes=tuple(quality_notes(report))),
+    ]
+
+
+def title(report: Report) -> str:
+    kind = "Weekly" if report.spec.period == "week" else "Monthly"
+    return f"{kind} report {report.period.id}"
+
+
+def subtitle(report: Report) -> str:
+    return f"{report.period.title} · {report.spec.tz}"
+
+
+def comparison_line(report: Report) -> str:
+    previous = report.previous.period
+    return f"{report.log.label} · compared with {previous.id} ({previous.title})"
+
+
+def cards(report: Report, pick: str, figures: tuple[Figure, ...]) -> tuple[Card, ...]:
+    """One card per figure of the one-row tables ``summary`` or ``abandonment``."""
+    now, before = _row(report.current, pick), _row(report.previous, pick)
+    money_ok = report.log.has_money
+    made = []
+    for figure in figures:
+        if figure.kind == "money" and not money_ok:
+            continue
+        change = Change(before[figure.column], now[figure.column], figure.kind)
+        made.append(
+            Card(
+                label=figure.label,
+                value=value_text(change.current, figure.kind),
+                arrow=arrow(change),
+                delta=delta_text(change),
+                relative=relative_text(change),
+                tone=tone(change, figure),
+                previous=value_text(change.previous, figure.kind),
+            )
+        )
+    return tuple(made)
+
+
+def _row(figures: PeriodFigures, pick: str) -> dict[str, Any]:
+    table = figures.summary.table if pick == "summary" else figures.abandonment.total
+    return table.row(0, named=True)
+
+
+def headline_section(report: Report) -> Section:
+    unit = report.spec.period
+    return Section(
+        "headline",
+        "Headline",
+        lede=f"Everything that happened in the {unit}: sessions and orders are built from its "
+        "events only. Arrows compare with the previous "
+        f"{unit} ({report.previous.period.id}); rates change by percentage points (pp).",
+        cards=cards(report, "summary", HEADLINE),
+    )
+
+
+STAGE_HEADERS = (
+    "Stage",
+    "Sessions",
+    "Share",
+    "Share change",
+    "Bounces",
+    "Users at or past it",
+    "Of users",
+    "Of users change",
+)
+
+
+def funnel_section(report: Report) -> Section:
+    now, before = report.current.funnel, report.previous.funnel
+    if now is None or before is None:
+        return Section("funnel", "Funnel", notes=("Not enough funnel events in the data.",))
+    spec, period = now.spec, report.period
+    lede = (
+        f"Users whose first step ({spec.steps[0]}) happened in {period.id}, and how many went on "
+        f"through each next step, in order, within {in_words(spec.window)}"
+        f" (steps after the {report.spec.period} ends count)."
+    )
+    previous_rows = before.table.rows_by_key("step", named=True, unique=True)
+    rows = tuple(
+        _funnel_row(step, previous_rows.get(step["step"], {}))
+        for step in now.table.iter_rows(named=True)
+    )
+    headers = (
+        "Step",
+        "Event",
+        f"Users {report.previous.period.id}",
+        f"Users {period.id}",
+        "Change",
+        "From previous step",
+        "Overall",
+        "Change overall",
+        "Median time from previous",
+        "In progress",
+    )
+    caption = "Bars: users reaching each step; labels: users · conversion from the previous step."
+    return Section("funnel", "Funnel", lede, tables=(Table(headers, rows, 2),), caption=caption)
+
+
+def _funnel_row(step: dict[str, Any], earlier: dict[str, Any]) -> tuple[str, ...]:
+    users = Change(earlier.get("units"), step["units"])
+    overall = Change(earlier.get("conversion_overall"), step["conversion_overall"], "rate")
+    return (
+        str(step["step"]),
+        step["event"],
+        count(users.previous),
+        count(users.current),
+        f"{arrow(users)} {relative_text(users)}".strip(),
+        percent(step["conversion_from_previous"]),
+        percent(overall.current),
+        f"{arrow(overall)} {delta_text(overall)}".strip(),
+        format_duration(step["median_seconds_from_previous"]) or "–",
+        count(step["in_progress"]),
+    )
+
+
+def stages_section(report: Report) -> Section:
+    now, before = report.current.stages, report.previous.stages
+    rows = tuple(
+        _stage_row(stage, before, now.users.rows_by_key("stage", named=True, unique=True))
+        for stage in now.sessions.iter_rows(named=True)
+    )
+    lede = (
+        f"Sessions that started in {report.period.id}, by the deepest stage they reached "
+        "(awareness → consideration → decision → purchase → retention → advocacy), and users "
+        "by the deepest stage over their sessions."
+    )
+    caption = "Bars: share of sessions whose deepest stage is each stage."
+    table = Table(STAGE_HEADERS, rows)
+    return Section("stages", "Journey stages", lede, tables=(table,), caption=caption)
+
+
+def _stage_row(
+    stage: dict[str, Any], before: StagesResult, users_now: dict[Any, Any]
+) -> tuple[str, ...]:
+    name = stage["stage"]
+    earlier = before.sessions.filter(pl.col("stage") == name).row(0, named=True)
+    earlier_users = before.users.filter(pl.col("stage") == name).row(0, named=True)
+    share = Change(earlier["share"], stage["share"], "rate")
+    reach = Change(
+        earlier_users["conversion_overall"], users_now[name]["conversion_overall"], "rate"
+    )
+    return (
+        name,
+        count(stage["sessions"]),
+        percent(share.current),
+        f"{arrow(share)} {delta_text(share)}".strip(),
+        count(stage["bounces"]),
+        count(users_now[name]["users"]),
+        percent(reach.current),
+        f"{arrow(reach)} {delta_text(reach)}".strip(),
+    )
+
+
+def abandonment_section(report: Report) -> Section:
+    row = _row(report.current, "abandonment")
+    window = in_words(report.spec.recovery_window)
+    lede = (
+        f"Sessions that added to cart in {report.period.id} (by their first add-to-cart), "
+        f"whether they bought, and whether the customer came back to order within {window}."
+    )
+    if not row["cart_sessions"]:
+        return Section(
+            "abandonment",
+            "Cart abandonment",
+            lede,
+            sentences=(f"No session added to cart in {report.period.id}.",),
+        )
+    money_ok = report.log.has_money
+    left = f", leaving {money(row['value_at_risk'])} in their carts" if money_ok else ""
+    worth = f", worth {money(row['recovered_revenue'])}" if money_ok else ""
+    sentence = (
+        f"{count(row['abandoned'])} of {count(row['cart_sessions'])} cart sessions ended without "
+        f"a purchase{left}; {count(row['recovered'])} of them "
+        f"({percent(row['recovery_rate'])}) came back with an order within {window}{worth}."
+    )
+    if row["recovery_pending"]:
+        sentence += f" {count(row['recovery_pending'])} are still inside their recovery window."
+    return Section(
+        "abandonment",
+        "Cart abandonment",
+        lede,
+        cards=cards(report, "abandonment", ABANDONMENT),
+        sentences=(sentence,),
+    )
+
+
+def retention_section(report: Report) -> Section:
+    kind = report.spec.period
+    lede = (
+        f"Customers grouped by the {kind} of their first order (first-time cohorts), and the "
+        f"share who ordered again in each {kind} after it, up to {report.period.id}."
+    )
+    if report.triangle.height == 0:
+        return Section("retention", "Retention", lede, sentences=("No orders: no cohorts.",))
+    sentences = [s for s in (_returned(report, 1), _returned(report, 2)) if s is not None]
+    caption = (
+        f"Rows: cohorts by the {kind} of the first order, with their size; columns: {kind}s "
+        f"after it. * partial: the data ends inside that {kind}."
+    )
+    legend = f"Cells: share of the cohort who ordered in that {kind}; * partial: the data ends "
+    legend += f"inside that {kind}; blank: not reached yet."
+    return Section(
+        "retention",
+        "Retention",
+        lede,
+        sentences=tuple(sentences),
+        caption=caption,
+        legend=legend,
+        tables=(retention_table(report),),
+    )
+
+
+def _returned(report: Report, back: int) -> str | None:
+    """How the cohort of ``back`` periods ago came back one period later."""
+    cohort, returned_in = report.period.shifted(-back), report.period.shifted(1 - back)
+    cell = triangle_cell(report.triangle, cohort, 1)
+    if cell is None:
+        return None
+    return (
+        f"Of the {count(cell['cohort_size'])} customers whose first order was in {cohort.id}, "
+        f"{percent(cell['rate'])} ordered again in {returned_in.id}."
+    )
+
+
+def triangle_cell(triangle: pl.DataFrame, cohort: ReportPeriod, k: int) -> dict[str, Any] | None:
+    found = triangle.filter(
+        (pl.col("cohort") == cohort.start.isoformat()) & (pl.col("period") == k)
+    )
+    return found.row(0, named=True) if found.height else None
+
+
+def retention_table(report: Report) -> Table:
+    """The triangle, wide: cohort, size, then the rate of periods 1…N."""
+    kind, periods = report.spec.period, report.spec.retention_periods
+    rows = []
+    for group in report.triangle.partition_by("cohort", maintain_order=True):
+        cells = {row["period"]: row for row in group.iter_rows(named=True)}
+        first = cells[min(cells)]
+        cohort = ReportPeriod(kind, _date(first["cohort"]), report.spec.tz).id
+        rates = [_rate_text(cells.get(k)) for k in range(1, periods + 1)]
+        rows.append((cohort, count(first["cohort_size"]), *rates))
+    headers = ("Cohort", "Customers", *(f"{kind} {k}" for k in range(1, periods + 1)))
+    return Table(headers, tuple(rows))
+
+
+def _rate_text(cell: dict[str, Any] | None) -> str:
+    if cell is None or cell["rate"] is None:
+        return ""
+    return percent(cell["rate"]) + ("*" if cell["partial"] else "")
+
+
+def _date(text: str) -> Any:
+    from datetime import date
+
+    return date.fromisoformat(text)
