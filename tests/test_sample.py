@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from journeykit.errors import UsageError
+from journeykit.load.vocabulary import CANONICAL_EVENTS
 from journeykit.sample import (
     SampleParams,
     export,
@@ -30,18 +31,7 @@ SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "device": pl.String,
     "country": pl.String,
 }
-CANONICAL = {
-    "page_view",
-    "product_view",
-    "search",
-    "add_to_cart",
-    "remove_from_cart",
-    "checkout",
-    "purchase",
-    "review",
-    "referral",
-    "share",
-}
+CANONICAL = set(CANONICAL_EVENTS)
 
 
 def _log(params: SampleParams, chunk_users: int = 200_000) -> pl.DataFrame:
