@@ -63,6 +63,10 @@ def session_facts(
     wanted = ["user", "time", "row", "event", "session", "price", "quantity", "revenue", "order_id"]
     schema = log.frame.collect_schema()
     columns: list[str | pl.Expr] = [c for c in wanted if c in schema]
+    # Event names as a small Enum: chunks, spills and comparisons stop carrying strings.
+    columns[columns.index("event")] = pl.col("event").cast(
+        pl.Enum(sorted(log.profile.event_counts))
+    )
     if options.breakdown is not None:
         columns.append(pl.col(options.breakdown).alias("breakdown"))
     frame = log.frame.select(columns).filter(options.events_in.contains(pl.col("time")))
