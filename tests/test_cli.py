@@ -181,9 +181,23 @@ def test_every_command_has_examples_and_a_readme_section():
 def test_since_until_are_read_in_tz_for_every_command():
     # 2017-11-26 09:00 in Shanghai is 01:00 UTC: the slice starts then, so nothing is lost.
     for command in ("funnel", "summary", "stages", "abandonment"):
-        local = run(command, shared("taobao-userbehavior-slice", "events.csv.gz"), "--tz",
-                    "Asia/Shanghai", "--since", "2017-11-26T09:00", "--until", "2017-11-27")
-        utc = run(command, shared("taobao-userbehavior-slice", "events.csv.gz"),
-                  "--since", "2017-11-26T01:00", "--until", "2017-11-26T16:00")
+        local = run(
+            command,
+            shared("taobao-userbehavior-slice", "events.csv.gz"),
+            "--tz",
+            "Asia/Shanghai",
+            "--since",
+            "2017-11-26T09:00",
+            "--until",
+            "2017-11-27",
+        )
+        utc = run(
+            command,
+            shared("taobao-userbehavior-slice", "events.csv.gz"),
+            "--since",
+            "2017-11-26T01:00",
+            "--until",
+            "2017-11-26T16:00",
+        )
         assert local.returncode == 0, local.stderr
         assert local.stdout == utc.stdout

@@ -32,9 +32,15 @@ def test_documented_example_prints_what_the_docs_show(doc, command, shown):
     args = shlex.split(command)[1:]
     if "--format" not in args and "-f" not in args and "--out" not in args:
         args += ["--format", "table"]
-    result = subprocess.run([sys.executable, "-m", "journeykit", *args], cwd=ROOT,
-                            capture_output=True, env={**os.environ, "NO_COLOR": "1"}, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "journeykit", *args],
+        cwd=ROOT,
+        capture_output=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+    )
     assert result.returncode == 0, f"{doc}: {command}\n{result.stderr.decode()}"
     printed = result.stdout.decode()
     assert [line.rstrip() for line in printed.splitlines()] == [
-        line.rstrip() for line in shown.splitlines()], f"{doc}: {command} prints something else"
+        line.rstrip() for line in shown.splitlines()
+    ], f"{doc}: {command} prints something else"

@@ -57,8 +57,12 @@ def test_session_gap_of_exactly_30_minutes_starts_a_new_session():
 
 
 def test_session_column_null_value_is_its_own_session():
-    ev = log((1, 0, "a", {"session": "s1"}), (1, 1, "b", {"session": None}),
-             (1, 2, "c", {"session": "s1"}), (2, 3, "d", {"session": "s1"}))
+    ev = log(
+        (1, 0, "a", {"session": "s1"}),
+        (1, 1, "b", {"session": None}),
+        (1, 2, "c", {"session": "s1"}),
+        (2, 3, "d", {"session": "s1"}),
+    )
     s = sessions(ev, has_session_column=True)
     # (1,s1) holds rows 0 and 2; (1,None) row 1; (2,s1) row 3 → 3 sessions
     assert s[0] == s[2] == (1, "s1")
@@ -120,8 +124,7 @@ def test_strict_interrupted_by_another_event():
 def test_any_order_counts_steps_inside_the_interval_from_a_step1_event():
     # user 1: C@0, A@10, B@20 → interval [10, 10+7d] holds A and B only (C is before) → level 2
     # user 2: A@0, C@10, B@20 → A, B, C all inside → level 3 (ordered would give 2: C before B)
-    ev = log((1, 0, "C"), (1, 10, "A"), (1, 20, "B"),
-             (2, 0, "A"), (2, 10, "C"), (2, 20, "B"))
+    ev = log((1, 0, "C"), (1, 10, "A"), (1, 20, "B"), (2, 0, "A"), (2, 10, "C"), (2, 20, "B"))
     rows = funnel(ev, ["A", "B", "C"], order="any")
     assert col(rows, "units") == [2, 2, 1]  # levels 2 and 3; "at least k steps done"
     assert units(ev, "ABC", order="ordered") == [2, 2, 0]
@@ -175,19 +178,36 @@ def test_since_until_select_step1_events_and_later_steps_may_fall_after_until():
 def test_breakdown_uses_chosen_attempts_first_touch_and_none_label():
     # user 1: A@0 ads, A@30 seo, B@35, window 1h → earliest attempt reaching level 2 is A@0 → ads
     # user 2: A@0 without channel → "(none)", level 1
-    ev = log((1, 0, "A", {"dims": {"channel": "ads"}}), (1, 30, "A", {"dims": {"channel": "seo"}}),
-             (1, 35, "B"), (2, 0, "A"))
+    ev = log(
+        (1, 0, "A", {"dims": {"channel": "ads"}}),
+        (1, 30, "A", {"dims": {"channel": "seo"}}),
+        (1, 35, "B"),
+        (2, 0, "A"),
+    )
     rows = funnel(ev, ["A", "B"], window=HOUR, breakdown="channel")
     assert [(r["channel"], r["step"], r["units"]) for r in rows] == [
-        ("ads", 1, 1), ("ads", 2, 1), ("(none)", 1, 1), ("(none)", 2, 0)]
+        ("ads", 1, 1),
+        ("ads", 2, 1),
+        ("(none)", 1, 1),
+        ("(none)", 2, 0),
+    ]
     assert next(iter(rows[0])) == "channel"  # breakdown column first
     assert rows[1]["median_seconds_from_previous"] == 35 * 60.0  # from A@0 to B@35 = 2100 s
 
 
 def test_rates_dropped_and_even_count_median():
     # user 1: A@0 B@1 (60 s), user 2: A@0 B@3 (180 s), user 3: A@0 only, user 4: A@0 B@2 C@3
-    ev = log((1, 0, "A"), (1, 1, "B"), (2, 0, "A"), (2, 3, "B"), (3, 0, "A"),
-             (4, 0, "A"), (4, 2, "B"), (4, 3, "C"), (9, 100000, "X"))
+    ev = log(
+        (1, 0, "A"),
+        (1, 1, "B"),
+        (2, 0, "A"),
+        (2, 3, "B"),
+        (3, 0, "A"),
+        (4, 0, "A"),
+        (4, 2, "B"),
+        (4, 3, "C"),
+        (9, 100000, "X"),
+    )
     rows = funnel(ev, ["A", "B", "C"], window=HOUR)
     assert col(rows, "units") == [4, 3, 1]
     assert col(rows, "dropped") == [0, 1, 2]
@@ -204,8 +224,10 @@ def test_rates_dropped_and_even_count_median():
 
 def test_hold_keeps_the_same_product_through_the_funnel():
     # user 1 views p1 then carts p2: with hold=product_id no unit converts
-    ev = log((1, 0, "product_view", {"dims": {"product_id": "p1"}}),
-             (1, 1, "add_to_cart", {"dims": {"product_id": "p2"}}))
+    ev = log(
+        (1, 0, "product_view", {"dims": {"product_id": "p1"}}),
+        (1, 1, "add_to_cart", {"dims": {"product_id": "p2"}}),
+    )
     assert units(ev, ["product_view", "add_to_cart"]) == [1, 1]
     assert units(ev, ["product_view", "add_to_cart"], hold="product_id") == [1, 0]
 
@@ -217,9 +239,16 @@ def test_stage_purchase_only_session_repeat_and_advocacy_before_first_order():
     # user 1 session c: purchase@200, share@200 → repeat order + advocacy at/after first → advocacy
     # user 2 session: product_view@0, add_to_cart@1 → decision
     # user 3 session: purchase@0 → purchase; purchase@100 → retention (2-event? no: 1 event each)
-    ev = log((1, 0, "review"), (1, 60, "purchase"), (1, 200, "purchase"), (1, 200, "share"),
-             (2, 0, "product_view"), (2, 1, "add_to_cart"),
-             (3, 0, "purchase"), (3, 100, "purchase"))
+    ev = log(
+        (1, 0, "review"),
+        (1, 60, "purchase"),
+        (1, 200, "purchase"),
+        (1, 200, "share"),
+        (2, 0, "product_view"),
+        (2, 1, "add_to_cart"),
+        (3, 0, "purchase"),
+        (3, 100, "purchase"),
+    )
     st = session_stage(ev, **NO_SESSION)
     assert st[(1, 0)] == "awareness"
     assert st[(1, 1)] == "purchase"
@@ -238,8 +267,14 @@ def test_stage_purchase_only_session_repeat_and_advocacy_before_first_order():
 def test_stages_by_user_are_cumulative():
     # A: one order + review after it → advocacy; B: product_view → consideration;
     # C: two orders (separate sessions) → retention; D: page_view → awareness
-    ev = log(("A", 0, "purchase"), ("A", 1, "review"), ("B", 0, "product_view"),
-             ("C", 0, "purchase"), ("C", 100, "purchase"), ("D", 0, "page_view"))
+    ev = log(
+        ("A", 0, "purchase"),
+        ("A", 1, "review"),
+        ("B", 0, "product_view"),
+        ("C", 0, "purchase"),
+        ("C", 100, "purchase"),
+        ("D", 0, "page_view"),
+    )
     rows = stages_by_user(ev, **NO_SESSION)
     # ≥awareness 4, ≥consideration 3 (A,B,C), ≥decision 2 (A,C), ≥purchase 2, ≥retention 2
     # (the advocate with one order counts on the retention row), ≥advocacy 1
@@ -258,10 +293,14 @@ def test_value_at_risk_floors_each_session_at_zero():
     # s1 (user 1): cart 10×2 = 20, remove 10×1 = 10 → 10
     # s2 (user 2): cart 5×1 = 5, remove 8 (quantity null → 1) = 8 → -3 → floored to 0
     # s3 (user 3): cart 4, purchase after → converted, not at risk
-    ev = log((1, 0, "add_to_cart", {"price": 10.0, "quantity": 2.0}),
-             (1, 1, "remove_from_cart", {"price": 10.0, "quantity": 1.0}),
-             (2, 0, "add_to_cart", {"price": 5.0}), (2, 1, "remove_from_cart", {"price": 8.0}),
-             (3, 0, "add_to_cart", {"price": 4.0}), (3, 1, "purchase", {"price": 4.0}))
+    ev = log(
+        (1, 0, "add_to_cart", {"price": 10.0, "quantity": 2.0}),
+        (1, 1, "remove_from_cart", {"price": 10.0, "quantity": 1.0}),
+        (2, 0, "add_to_cart", {"price": 5.0}),
+        (2, 1, "remove_from_cart", {"price": 8.0}),
+        (3, 0, "add_to_cart", {"price": 4.0}),
+        (3, 1, "purchase", {"price": 4.0}),
+    )
     (row,) = abandonment(ev, **NO_SESSION)
     assert row["cart_sessions"] == 3
     assert row["converted"] == 1
@@ -277,8 +316,15 @@ def test_purchase_before_first_cart_does_not_convert_and_checkout_abandonment():
     #   and no purchase at/after checkout → checkout abandoned
     # user 2 session: checkout@0 only → checkout session (not a cart session), abandoned at checkout
     # user 3 session: add_to_cart@0, checkout@1, purchase@1 (same instant as checkout) → converted
-    ev = log((1, 0, "purchase"), (1, 1, "add_to_cart"), (1, 2, "checkout"),
-             (2, 0, "checkout"), (3, 0, "add_to_cart"), (3, 1, "purchase"), (3, 1, "checkout"))
+    ev = log(
+        (1, 0, "purchase"),
+        (1, 1, "add_to_cart"),
+        (1, 2, "checkout"),
+        (2, 0, "checkout"),
+        (3, 0, "add_to_cart"),
+        (3, 1, "purchase"),
+        (3, 1, "checkout"),
+    )
     (row,) = abandonment(ev, **NO_SESSION)
     assert (row["cart_sessions"], row["converted"], row["abandoned"]) == (2, 1, 1)
     assert (row["checkout_sessions"], row["checkout_abandoned"]) == (3, 2)
@@ -291,9 +337,12 @@ def test_recovery_window_edge_is_inclusive_and_one_second_past_is_not():
     week = 7 * 24 * 60
     # user 1: abandoned session ends at 0 (cart@0); order at exactly +7d → recovered (t ≤ last+7d)
     # user 2: abandoned session ends at 0; order at +7d+1s → not recovered; last+7d < data end
-    ev = log((1, 0, "add_to_cart", {"price": 3.0}), (1, week, "purchase", {"price": 25.0}),
-             (2, 0, "add_to_cart", {"price": 3.0}),
-             (2, week + SEC, "purchase", {"price": 40.0, "quantity": 2.0}))
+    ev = log(
+        (1, 0, "add_to_cart", {"price": 3.0}),
+        (1, week, "purchase", {"price": 25.0}),
+        (2, 0, "add_to_cart", {"price": 3.0}),
+        (2, week + SEC, "purchase", {"price": 40.0, "quantity": 2.0}),
+    )
     (row,) = abandonment(ev, **NO_SESSION)
     assert row["cart_sessions"] == 4 - 2  # the purchase-only sessions have no cart
     assert row["abandoned"] == 2
@@ -320,9 +369,12 @@ def test_recovery_pending_near_data_end_and_since_until_selection():
 def test_multi_row_orders_counted_once_and_revenue_beats_price():
     # order O1: two purchase rows with revenue 10 + 5 → one order worth 15 (revenue over price)
     # user 2: purchase rows in two gap-sessions, no order_id → two orders → repeat customer
-    ev = log((1, 0, "purchase", {"order_id": "O1", "revenue": 10.0, "price": 99.0}),
-             (1, 1, "purchase", {"order_id": "O1", "revenue": 5.0, "price": 99.0}),
-             (2, 0, "purchase", {"price": 7.0}), (2, 100, "purchase", {"price": 7.0}))
+    ev = log(
+        (1, 0, "purchase", {"order_id": "O1", "revenue": 10.0, "price": 99.0}),
+        (1, 1, "purchase", {"order_id": "O1", "revenue": 5.0, "price": 99.0}),
+        (2, 0, "purchase", {"price": 7.0}),
+        (2, 100, "purchase", {"price": 7.0}),
+    )
     got = orders(ev, has_session_column=False, has_order_column=True)
     assert len(got) == 3
     assert sorted(o.value for o in got) == [0.0, 0.0, 15.0]  # revenue column exists: null → 0
@@ -336,8 +388,11 @@ def test_multi_row_orders_counted_once_and_revenue_beats_price():
 
 def test_order_value_is_price_times_quantity_without_revenue():
     # one session, two purchase rows, no order column → one order: 2×3 + 4×(null→1) = 10
-    ev = log((1, 0, "purchase", {"price": 2.0, "quantity": 3.0}),
-             (1, 1, "purchase", {"price": 4.0}), (1, 2, "purchase"))  # null price counts 0
+    ev = log(
+        (1, 0, "purchase", {"price": 2.0, "quantity": 3.0}),
+        (1, 1, "purchase", {"price": 4.0}),
+        (1, 2, "purchase"),
+    )  # null price counts 0
     (o,) = orders(ev, has_session_column=False, has_order_column=False)
     assert o.value == 10.0
     assert o.rows == (0, 1, 2)
@@ -347,8 +402,13 @@ def test_order_value_is_price_times_quantity_without_revenue():
 def test_summary_without_money_and_with_since_until():
     # kept range [0, 100): user 1 page_view@0 (bounce session), user 2: add_to_cart@10, purchase@11,
     # user 3: add_to_cart@20 (abandoned), user 4 page_view@200 is outside the range
-    ev = log((1, 0, "page_view"), (2, 10, "add_to_cart"), (2, 11, "purchase"),
-             (3, 20, "add_to_cart"), (4, 200, "page_view"))
+    ev = log(
+        (1, 0, "page_view"),
+        (2, 10, "add_to_cart"),
+        (2, 11, "purchase"),
+        (3, 20, "add_to_cart"),
+        (4, 200, "page_view"),
+    )
     s = summary(ev, since=at(0), until=at(100), **NO_SESSION)
     assert s["events"] == 4
     assert s["users"] == 3
@@ -388,8 +448,12 @@ def test_tz_moves_an_event_into_the_next_week():
 def test_month_periods():
     # user 1: Jan 31 then Feb 1 → cohort 2024-01-01, returns in period 1; data ends Mar 15.
     # user 2: Jan 5 only. Cohort size 2; period 1 retained 1; period 2 (March) retained 0, partial.
-    ev = log((1, d(2024, 1, 31), "purchase"), (1, d(2024, 2, 1), "purchase"),
-             (2, d(2024, 1, 5), "purchase"), (3, d(2024, 3, 15), "page_view"))
+    ev = log(
+        (1, d(2024, 1, 31), "purchase"),
+        (1, d(2024, 2, 1), "purchase"),
+        (2, d(2024, 1, 5), "purchase"),
+        (3, d(2024, 3, 15), "page_view"),
+    )
     rows = retention(ev, period="month", periods=3)
     jan = [r for r in rows if r["cohort"] == "2024-01-01"]
     assert col(jan, "retained") == [2, 1, 0, None]  # April starts after Mar 15 → not observed
@@ -401,9 +465,14 @@ def test_unobserved_cells_partial_period_and_weighted_average():
     # week cohorts: c1 = 2024-01-01 (users 1, 2), c2 = 2024-01-08 (user 3). Data ends 2024-01-17
     # (a Wednesday, in week 2024-01-15 = c1+2 = c2+1).
     # user 1 returns in c1+1 (Jan 10) and c1+2 (Jan 16); user 2 never; user 3 returns Jan 17.
-    ev = log((1, d(2024, 1, 1), "purchase"), (2, d(2024, 1, 3), "purchase"),
-             (1, d(2024, 1, 10), "purchase"), (1, d(2024, 1, 16), "purchase"),
-             (3, d(2024, 1, 8), "purchase"), (3, d(2024, 1, 17), "purchase"))
+    ev = log(
+        (1, d(2024, 1, 1), "purchase"),
+        (2, d(2024, 1, 3), "purchase"),
+        (1, d(2024, 1, 10), "purchase"),
+        (1, d(2024, 1, 16), "purchase"),
+        (3, d(2024, 1, 8), "purchase"),
+        (3, d(2024, 1, 17), "purchase"),
+    )
     rows = retention(ev, periods=3)
     c1 = [r for r in rows if r["cohort"] == "2024-01-01"]
     c2 = [r for r in rows if r["cohort"] == "2024-01-08"]
@@ -424,8 +493,11 @@ def test_unobserved_cells_partial_period_and_weighted_average():
 def test_unbounded_mode_and_first_ever_cohort_event():
     # user 1 first purchase Jan 1 (week 2024-01-01), returns only in week +3 (Jan 22);
     # data ends Jan 30 (week Jan 29 = +4).  on: k1..k3 = 0,0,1; unbounded: 1,1,1, k4 = 0
-    ev = log((1, d(2024, 1, 22), "purchase"), (1, d(2024, 1, 1), "purchase"),
-             (2, d(2024, 1, 30), "page_view"))
+    ev = log(
+        (1, d(2024, 1, 22), "purchase"),
+        (1, d(2024, 1, 1), "purchase"),
+        (2, d(2024, 1, 30), "page_view"),
+    )
     on = retention(ev, periods=4)
     assert on[0]["cohort"] == "2024-01-01"  # earliest purchase, whatever the row order
     assert col(on[:5], "retained") == [1, 0, 0, 1, 0]
@@ -445,9 +517,11 @@ def _brute_level(seq, steps, window):
             pools = [[e for e in seq if e.event == steps[i]] for i in range(1, level)]
             for combo in itertools.product(*pools):
                 chain = [s, *combo]
-                if (len({e.row for e in chain}) == level
-                        and all(a.time <= b.time for a, b in itertools.pairwise(chain))
-                        and chain[-1].time - s.time <= window):
+                if (
+                    len({e.row for e in chain}) == level
+                    and all(a.time <= b.time for a, b in itertools.pairwise(chain))
+                    and chain[-1].time - s.time <= window
+                ):
                     best = level
                     break
             if best == level:
@@ -460,8 +534,10 @@ def test_ordered_search_matches_brute_force_on_random_small_logs():
 
     rng = random.Random(7)
     for _ in range(400):
-        seq = [Event(user=1, time=at(rng.randint(0, 5)), event=rng.choice("ABC"), row=i)
-               for i in range(rng.randint(1, 7))]
+        seq = [
+            Event(user=1, time=at(rng.randint(0, 5)), event=rng.choice("ABC"), row=i)
+            for i in range(rng.randint(1, 7))
+        ]
         steps = [rng.choice("ABC") for _ in range(rng.randint(2, 4))]
         window = timedelta(minutes=rng.randint(0, 4))
         level = sum(1 for r in funnel(seq, steps, window=window) if r["units"] == 1)

@@ -56,20 +56,33 @@ def _line_value(e: Event) -> float:
     return price * quantity
 
 
-def session_facts(events: Iterable[Event], *, recovery_window: timedelta = timedelta(days=7),
-                  since: datetime | None = None, until: datetime | None = None,
-                  has_session_column: bool, gap: timedelta = DEFAULT_GAP,
-                  has_order_column: bool, has_price_column: bool | None = None,
-                  has_revenue_column: bool | None = None) -> dict[Any, dict[str, Any]]:
+def session_facts(
+    events: Iterable[Event],
+    *,
+    recovery_window: timedelta = timedelta(days=7),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    has_session_column: bool,
+    gap: timedelta = DEFAULT_GAP,
+    has_order_column: bool,
+    has_price_column: bool | None = None,
+    has_revenue_column: bool | None = None,
+) -> dict[Any, dict[str, Any]]:
     """Per reported session: what §6 needs to know about it."""
     events = list(events)
     money = money_source(events, has_price_column, has_revenue_column) is not None
     last_ts = max((e.time for e in events), default=None)
     by_session = session_events(events, has_session_column=has_session_column, gap=gap)
-    user_orders = orders_by_user(orders(events, has_session_column=has_session_column, gap=gap,
-                                        has_order_column=has_order_column,
-                                        has_price_column=has_price_column,
-                                        has_revenue_column=has_revenue_column))
+    user_orders = orders_by_user(
+        orders(
+            events,
+            has_session_column=has_session_column,
+            gap=gap,
+            has_order_column=has_order_column,
+            has_price_column=has_price_column,
+            has_revenue_column=has_revenue_column,
+        )
+    )
     facts = {}
     for key, evs in by_session.items():
         carts = [e for e in evs if e.event == ADD_TO_CART]
@@ -80,23 +93,31 @@ def session_facts(events: Iterable[Event], *, recovery_window: timedelta = timed
         anchor = carts[0].time if carts else checkouts[0].time
         if not in_range(anchor, since, until):
             continue
-        f: dict[str, Any] = {"first_event": evs[0], "cart": bool(carts),
-                             "checkout": bool(checkouts)}
+        f: dict[str, Any] = {
+            "first_event": evs[0],
+            "cart": bool(carts),
+            "checkout": bool(checkouts),
+        }
         f["converted"] = bool(carts) and any(p.time >= carts[0].time for p in purchases)
         f["abandoned"] = bool(carts) and not f["converted"]
         f["checkout_abandoned"] = bool(checkouts) and not any(
-            p.time >= checkouts[0].time for p in purchases)
+            p.time >= checkouts[0].time for p in purchases
+        )
         if f["abandoned"]:
             added = sum(_line_value(e) for e in evs if e.event == ADD_TO_CART)
             removed = sum(_line_value(e) for e in evs if e.event == REMOVE_FROM_CART)
             f["value_at_risk"] = max(0.0, added - removed)
             last = evs[-1].time
-            recovering = [o for o in user_orders.get(evs[0].user, [])
-                          if last < o.time <= last + recovery_window]
+            recovering = [
+                o
+                for o in user_orders.get(evs[0].user, [])
+                if last < o.time <= last + recovery_window
+            ]
             f["recovered"] = bool(recovering)
             f["recovered_value"] = recovering[0].value if recovering else None
-            f["pending"] = (not recovering) and last_ts is not None and (
-                last + recovery_window > last_ts)
+            f["pending"] = (
+                (not recovering) and last_ts is not None and (last + recovery_window > last_ts)
+            )
         else:
             f["value_at_risk"] = 0.0
             f["recovered"] = False
@@ -117,7 +138,8 @@ def _row(group: list[dict[str, Any]], money: bool) -> dict[str, Any]:
     if money:
         value_at_risk: float | None = sum(f["value_at_risk"] for f in group if f["abandoned"])
         recovered_revenue: float | None = sum(
-            (f["recovered_value"] or 0.0) for f in group if f["recovered"])
+            (f["recovered_value"] or 0.0) for f in group if f["recovered"]
+        )
     else:
         value_at_risk = None
         recovered_revenue = None
@@ -137,22 +159,38 @@ def _row(group: list[dict[str, Any]], money: bool) -> dict[str, Any]:
     }
 
 
-def abandonment(events: Iterable[Event], *, recovery_window: timedelta = timedelta(days=7),
-                breakdown: str | None = None, since: datetime | None = None,
-                until: datetime | None = None, has_session_column: bool,
-                gap: timedelta = DEFAULT_GAP, has_order_column: bool,
-                has_price_column: bool | None = None,
-                has_revenue_column: bool | None = None) -> list[dict[str, Any]]:
+def abandonment(
+    events: Iterable[Event],
+    *,
+    recovery_window: timedelta = timedelta(days=7),
+    breakdown: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    has_session_column: bool,
+    gap: timedelta = DEFAULT_GAP,
+    has_order_column: bool,
+    has_price_column: bool | None = None,
+    has_revenue_column: bool | None = None,
+) -> list[dict[str, Any]]:
     events = list(events)
     money = money_source(events, has_price_column, has_revenue_column) is not None
-    facts = session_facts(events, recovery_window=recovery_window, since=since, until=until,
-                          has_session_column=has_session_column, gap=gap,
-                          has_order_column=has_order_column, has_price_column=has_price_column,
-                          has_revenue_column=has_revenue_column)
+    facts = session_facts(
+        events,
+        recovery_window=recovery_window,
+        since=since,
+        until=until,
+        has_session_column=has_session_column,
+        gap=gap,
+        has_order_column=has_order_column,
+        has_price_column=has_price_column,
+        has_revenue_column=has_revenue_column,
+    )
     if breakdown is None:
         return [_row(list(facts.values()), money)]
-    values = sorted({f["first_event"].dims.get(breakdown) for f in facts.values()},
-                    key=lambda v: (v is None, str(v)))
+    values = sorted(
+        {f["first_event"].dims.get(breakdown) for f in facts.values()},
+        key=lambda v: (v is None, str(v)),
+    )
     rows = []
     for value in values:
         group = [f for f in facts.values() if f["first_event"].dims.get(breakdown) == value]

@@ -89,8 +89,9 @@ def ordered_level_dfs(seq: list[Event], start: Event, steps: list[str], window: 
     return dfs(1, start.time, frozenset({start.row}))
 
 
-def ordered_greedy(seq: list[Event], start: Event, steps: list[str],
-                   window: timedelta) -> list[Event]:
+def ordered_greedy(
+    seq: list[Event], start: Event, steps: list[str], window: timedelta
+) -> list[Event]:
     """Match each next step to the earliest eligible unused event (seq is sorted by (time,row))."""
     deadline = start.time + window
     matched = [start]
@@ -113,8 +114,9 @@ def ordered_greedy(seq: list[Event], start: Event, steps: list[str],
 # ----------------------------------------------------------------------------------------------
 # strict
 # ----------------------------------------------------------------------------------------------
-def strict_match(seq: list[Event], start_index: int, steps: list[str],
-                 window: timedelta) -> list[Event]:
+def strict_match(
+    seq: list[Event], start_index: int, steps: list[str], window: timedelta
+) -> list[Event]:
     start = seq[start_index]
     matched = [start]
     for j in range(1, len(steps)):
@@ -131,8 +133,7 @@ def strict_match(seq: list[Event], start_index: int, steps: list[str],
 # ----------------------------------------------------------------------------------------------
 # any
 # ----------------------------------------------------------------------------------------------
-def any_match(seq: list[Event], start: Event, steps: list[str],
-              window: timedelta) -> list[Event]:
+def any_match(seq: list[Event], start: Event, steps: list[str], window: timedelta) -> list[Event]:
     deadline = start.time + window
     need = Counter(steps)
     matched: list[Event] = []
@@ -146,11 +147,19 @@ def any_match(seq: list[Event], start: Event, steps: list[str],
 # ----------------------------------------------------------------------------------------------
 # per unit
 # ----------------------------------------------------------------------------------------------
-def evaluate_unit(seq: list[Event], steps: list[str], *, window: timedelta, order: str,
-                  since: datetime | None, until: datetime | None) -> dict[str, Any] | None:
+def evaluate_unit(
+    seq: list[Event],
+    steps: list[str],
+    *,
+    window: timedelta,
+    order: str,
+    since: datetime | None,
+    until: datetime | None,
+) -> dict[str, Any] | None:
     """None if the unit never enters; else level, chosen start, its matched events, last start."""
-    starts = [(i, e) for i, e in enumerate(seq)
-              if e.event == steps[0] and in_range(e.time, since, until)]
+    starts = [
+        (i, e) for i, e in enumerate(seq) if e.event == steps[0] and in_range(e.time, since, until)
+    ]
     if not starts:
         return None
     attempts = []  # (start event, level, matched events for timing)
@@ -159,7 +168,8 @@ def evaluate_unit(seq: list[Event], steps: list[str], *, window: timedelta, orde
             level = ordered_level_dfs(seq, s, steps, window)
             matched = ordered_greedy(seq, s, steps, window)
             assert len(matched) == level, (
-                f"greedy reached {len(matched)} but search reached {level} for start row {s.row}")
+                f"greedy reached {len(matched)} but search reached {level} for start row {s.row}"
+            )
         elif order == "strict":
             matched = strict_match(seq, index, steps, window)
             level = len(matched)
@@ -180,11 +190,21 @@ def evaluate_unit(seq: list[Event], steps: list[str], *, window: timedelta, orde
     }
 
 
-def funnel(events: Iterable[Event], steps: list[str], *, window: timedelta = timedelta(days=7),
-           by: str = "user", order: str = "ordered", breakdown: str | None = None,
-           hold: str | None = None, since: datetime | None = None,
-           until: datetime | None = None, complete_only: bool = False,
-           has_session_column: bool = False, gap: timedelta = DEFAULT_GAP) -> list[dict[str, Any]]:
+def funnel(
+    events: Iterable[Event],
+    steps: list[str],
+    *,
+    window: timedelta = timedelta(days=7),
+    by: str = "user",
+    order: str = "ordered",
+    breakdown: str | None = None,
+    hold: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    complete_only: bool = False,
+    has_session_column: bool = False,
+    gap: timedelta = DEFAULT_GAP,
+) -> list[dict[str, Any]]:
     events = list(events)
     steps = list(steps)
     if len(steps) < 2:
@@ -208,8 +228,9 @@ def funnel(events: Iterable[Event], steps: list[str], *, window: timedelta = tim
         if info is None:
             continue
         level = info["level"]
-        progressing = level < n and last_ts is not None and (
-            info["last_start_time"] + window > last_ts)
+        progressing = (
+            level < n and last_ts is not None and (info["last_start_time"] + window > last_ts)
+        )
         if complete_only and progressing:
             continue
         value = info["start"].dims.get(breakdown) if breakdown is not None else None
@@ -226,8 +247,12 @@ def funnel(events: Iterable[Event], steps: list[str], *, window: timedelta = tim
     return out
 
 
-def _rows(steps: list[str], results: list[tuple[Any, int, bool, list[Event]]],
-          breakdown: str | None, label: Any) -> list[dict[str, Any]]:
+def _rows(
+    steps: list[str],
+    results: list[tuple[Any, int, bool, list[Event]]],
+    breakdown: str | None,
+    label: Any,
+) -> list[dict[str, Any]]:
     n = len(steps)
     counts = [sum(1 for r in results if r[1] >= k) for k in range(0, n + 1)]  # counts[k]
     rows = []
@@ -243,24 +268,27 @@ def _rows(steps: list[str], results: list[tuple[Any, int, bool, list[Event]]],
             conv_prev = ratio(units_k, counts[k - 1])
             conv_all = ratio(units_k, counts[1])
             dropped = counts[k - 1] - units_k
-            gaps = [(r[3][k - 1].time - r[3][k - 2].time).total_seconds()
-                    for r in results if r[1] >= k]
+            gaps = [
+                (r[3][k - 1].time - r[3][k - 2].time).total_seconds() for r in results if r[1] >= k
+            ]
             med = median(gaps)
             avg = mean(gaps)
         in_progress = sum(1 for r in results if r[2] and r[1] == k - 1)
         row: dict[str, Any] = {}
         if breakdown is not None:
             row[breakdown] = label
-        row.update({
-            "step": k,
-            "event": steps[k - 1],
-            "units": units_k,
-            "conversion_from_previous": conv_prev,
-            "conversion_overall": conv_all,
-            "dropped": dropped,
-            "in_progress": in_progress,
-            "median_seconds_from_previous": med,
-            "mean_seconds_from_previous": avg,
-        })
+        row.update(
+            {
+                "step": k,
+                "event": steps[k - 1],
+                "units": units_k,
+                "conversion_from_previous": conv_prev,
+                "conversion_overall": conv_all,
+                "dropped": dropped,
+                "in_progress": in_progress,
+                "median_seconds_from_previous": med,
+                "mean_seconds_from_previous": avg,
+            }
+        )
         rows.append(row)
     return rows

@@ -94,8 +94,9 @@ def events_by_user(events: Iterable[Event]) -> dict[Any, list[Event]]:
     return dict(out)
 
 
-def sessions(events: Iterable[Event], *, has_session_column: bool,
-             gap: timedelta = DEFAULT_GAP) -> dict[int, Any]:
+def sessions(
+    events: Iterable[Event], *, has_session_column: bool, gap: timedelta = DEFAULT_GAP
+) -> dict[int, Any]:
     """Map each event's row to its session key (SPEC §3)."""
     result: dict[int, Any] = {}
     for user, evs in events_by_user(events).items():
@@ -113,8 +114,9 @@ def sessions(events: Iterable[Event], *, has_session_column: bool,
     return result
 
 
-def session_events(events: Iterable[Event], *, has_session_column: bool,
-                   gap: timedelta = DEFAULT_GAP) -> dict[Any, list[Event]]:
+def session_events(
+    events: Iterable[Event], *, has_session_column: bool, gap: timedelta = DEFAULT_GAP
+) -> dict[Any, list[Event]]:
     """Each session's events ordered by (time, row)."""
     events = list(events)
     session_of = sessions(events, has_session_column=has_session_column, gap=gap)
@@ -140,8 +142,11 @@ def _order_value(rows: list[Event], money_from: str | None) -> float | None:
     return total
 
 
-def money_source(events: Iterable[Event], has_price_column: bool | None = None,
-                 has_revenue_column: bool | None = None) -> str | None:
+def money_source(
+    events: Iterable[Event],
+    has_price_column: bool | None = None,
+    has_revenue_column: bool | None = None,
+) -> str | None:
     """'revenue', 'price' or None (no money columns)."""
     events = list(events)
     rev = has_revenue(events) if has_revenue_column is None else has_revenue_column
@@ -153,9 +158,15 @@ def money_source(events: Iterable[Event], has_price_column: bool | None = None,
     return None
 
 
-def orders(events: Iterable[Event], *, has_session_column: bool, gap: timedelta = DEFAULT_GAP,
-           has_order_column: bool, has_price_column: bool | None = None,
-           has_revenue_column: bool | None = None) -> list[Order]:
+def orders(
+    events: Iterable[Event],
+    *,
+    has_session_column: bool,
+    gap: timedelta = DEFAULT_GAP,
+    has_order_column: bool,
+    has_price_column: bool | None = None,
+    has_revenue_column: bool | None = None,
+) -> list[Order]:
     """All orders (SPEC §3), ordered by (time, first row)."""
     events = list(events)
     source = money_source(events, has_price_column, has_revenue_column)
@@ -173,10 +184,16 @@ def orders(events: Iterable[Event], *, has_session_column: bool, gap: timedelta 
     for key, rows in groups.items():
         rows.sort(key=order_key)
         first = rows[0]
-        result.append(Order(user=first.user, key=key, time=first.time,
-                            session_key=session_of[first.row],
-                            value=_order_value(rows, source),
-                            rows=tuple(e.row for e in rows)))
+        result.append(
+            Order(
+                user=first.user,
+                key=key,
+                time=first.time,
+                session_key=session_of[first.row],
+                value=_order_value(rows, source),
+                rows=tuple(e.row for e in rows),
+            )
+        )
     result.sort(key=lambda o: (o.time, o.rows[0]))
     return result
 

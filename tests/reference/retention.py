@@ -57,8 +57,9 @@ def start_instant(d: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(d, time(0, 0), tzinfo=zone)
 
 
-def _first_cohort_periods(events: list[Event], cohort_event: str, period: str,
-                          zone: ZoneInfo) -> dict[Any, date]:
+def _first_cohort_periods(
+    events: list[Event], cohort_event: str, period: str, zone: ZoneInfo
+) -> dict[Any, date]:
     """user -> period of the user's earliest cohort event."""
     first: dict[Any, datetime] = {}
     for e in events:
@@ -67,8 +68,9 @@ def _first_cohort_periods(events: list[Event], cohort_event: str, period: str,
     return {u: period_start(t, period, zone) for u, t in first.items()}
 
 
-def _return_periods(events: list[Event], return_event: str, period: str,
-                    zone: ZoneInfo) -> dict[Any, set[date]]:
+def _return_periods(
+    events: list[Event], return_event: str, period: str, zone: ZoneInfo
+) -> dict[Any, set[date]]:
     """user -> set of periods in which the user has a return event."""
     out: dict[Any, set[date]] = {}
     for e in events:
@@ -77,8 +79,7 @@ def _return_periods(events: list[Event], return_event: str, period: str,
     return out
 
 
-def _retained(members: list[Any], target: date, returns: dict[Any, set[date]],
-              mode: str) -> int:
+def _retained(members: list[Any], target: date, returns: dict[Any, set[date]], mode: str) -> int:
     count = 0
     for u in members:
         ps = returns.get(u, set())
@@ -93,20 +94,42 @@ def _average_rows(cells: dict[int, list[tuple[int, int, bool]]]) -> list[dict[st
     for k in sorted(cells):
         used = cells[k]
         if not used:
-            rows.append({"cohort": "average", "period": k, "cohort_size": 0, "retained": None,
-                         "rate": None, "partial": None})
+            rows.append(
+                {
+                    "cohort": "average",
+                    "period": k,
+                    "cohort_size": 0,
+                    "retained": None,
+                    "rate": None,
+                    "partial": None,
+                }
+            )
             continue
         size = sum(s for s, _, _ in used)
         retained = sum(r for _, r, _ in used)
-        rows.append({"cohort": "average", "period": k, "cohort_size": size,
-                     "retained": retained, "rate": retained / size,
-                     "partial": any(p for _, _, p in used)})
+        rows.append(
+            {
+                "cohort": "average",
+                "period": k,
+                "cohort_size": size,
+                "retained": retained,
+                "rate": retained / size,
+                "partial": any(p for _, _, p in used),
+            }
+        )
     return rows
 
 
-def retention(events: Iterable[Event], *, period: str = "week", periods: int = 8,
-              cohort_event: str = "purchase", return_event: str = "purchase", mode: str = "on",
-              tz: str = "UTC") -> list[dict[str, Any]]:
+def retention(
+    events: Iterable[Event],
+    *,
+    period: str = "week",
+    periods: int = 8,
+    cohort_event: str = "purchase",
+    return_event: str = "purchase",
+    mode: str = "on",
+    tz: str = "UTC",
+) -> list[dict[str, Any]]:
     if mode not in ("on", "unbounded"):
         raise ValueError(f"unknown mode {mode!r}")
     events = list(events)
@@ -130,12 +153,28 @@ def retention(events: Iterable[Event], *, period: str = "week", periods: int = 8
         for k in range(periods + 1):
             target = add_periods(c, k, period)
             if start_instant(target, zone) > last_ts:  # starts after the data's last timestamp
-                rows.append({"cohort": c.isoformat(), "period": k, "cohort_size": size,
-                             "retained": None, "rate": None, "partial": None})
+                rows.append(
+                    {
+                        "cohort": c.isoformat(),
+                        "period": k,
+                        "cohort_size": size,
+                        "retained": None,
+                        "rate": None,
+                        "partial": None,
+                    }
+                )
                 continue
             partial = target == last_period
             retained = size if k == 0 else _retained(members, target, returns, mode)
-            rows.append({"cohort": c.isoformat(), "period": k, "cohort_size": size,
-                         "retained": retained, "rate": retained / size, "partial": partial})
+            rows.append(
+                {
+                    "cohort": c.isoformat(),
+                    "period": k,
+                    "cohort_size": size,
+                    "retained": retained,
+                    "rate": retained / size,
+                    "partial": partial,
+                }
+            )
             cells[k].append((size, retained, partial))
     return rows + _average_rows(cells)

@@ -60,14 +60,20 @@ def _order_kinds_by_session(user_orders: dict[Any, list[Any]]) -> dict[Any, list
     return order_kinds
 
 
-def session_stage(events: Iterable[Event], *, has_session_column: bool,
-                  gap: timedelta = DEFAULT_GAP, has_order_column: bool,
-                  since: datetime | None = None,
-                  until: datetime | None = None) -> dict[Any, str]:
+def session_stage(
+    events: Iterable[Event],
+    *,
+    has_session_column: bool,
+    gap: timedelta = DEFAULT_GAP,
+    has_order_column: bool,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[Any, str]:
     events = _filter(events, since, until)
     by_session = session_events(events, has_session_column=has_session_column, gap=gap)
-    all_orders = orders(events, has_session_column=has_session_column, gap=gap,
-                        has_order_column=has_order_column)
+    all_orders = orders(
+        events, has_session_column=has_session_column, gap=gap, has_order_column=has_order_column
+    )
     user_orders = orders_by_user(all_orders)
     first_order_time = {u: os_[0].time for u, os_ in user_orders.items()}
     order_kinds = _order_kinds_by_session(user_orders)
@@ -94,31 +100,50 @@ def session_stage(events: Iterable[Event], *, has_session_column: bool,
     return result
 
 
-def stages_by_session(events: Iterable[Event], *, has_session_column: bool,
-                      gap: timedelta = DEFAULT_GAP, has_order_column: bool,
-                      since: datetime | None = None,
-                      until: datetime | None = None) -> list[dict[str, Any]]:
+def stages_by_session(
+    events: Iterable[Event],
+    *,
+    has_session_column: bool,
+    gap: timedelta = DEFAULT_GAP,
+    has_order_column: bool,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
     events = _filter(events, since, until)
-    stage_of = session_stage(events, has_session_column=has_session_column, gap=gap,
-                             has_order_column=has_order_column)
+    stage_of = session_stage(
+        events, has_session_column=has_session_column, gap=gap, has_order_column=has_order_column
+    )
     by_session = session_events(events, has_session_column=has_session_column, gap=gap)
     total = len(stage_of)
     rows = []
     for stage in STAGES:
         keys = [k for k, s in stage_of.items() if s == stage]
         bounces = sum(1 for k in keys if len(by_session[k]) == 1)
-        rows.append({"stage": stage, "sessions": len(keys), "share": ratio(len(keys), total),
-                     "bounces": bounces})
+        rows.append(
+            {
+                "stage": stage,
+                "sessions": len(keys),
+                "share": ratio(len(keys), total),
+                "bounces": bounces,
+            }
+        )
     return rows
 
 
-def user_stage(events: Iterable[Event], *, has_session_column: bool,
-               gap: timedelta = DEFAULT_GAP, has_order_column: bool,
-               since: datetime | None = None, until: datetime | None = None) -> dict[Any, str]:
+def user_stage(
+    events: Iterable[Event],
+    *,
+    has_session_column: bool,
+    gap: timedelta = DEFAULT_GAP,
+    has_order_column: bool,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[Any, str]:
     """A user's stage computed directly from the by-user wording of §5."""
     events = _filter(events, since, until)
-    all_orders = orders(events, has_session_column=has_session_column, gap=gap,
-                        has_order_column=has_order_column)
+    all_orders = orders(
+        events, has_session_column=has_session_column, gap=gap, has_order_column=has_order_column
+    )
     user_orders = orders_by_user(all_orders)
     names_of: dict[Any, set[str]] = {}
     for e in events:
@@ -137,20 +162,31 @@ def user_stage(events: Iterable[Event], *, has_session_column: bool,
             stage = "retention"
         if n_orders >= 1:
             first = user_orders[user][0].time
-            if any(e.user == user and e.event in ADVOCACY_EVENTS and e.time >= first
-                   for e in events):
+            if any(
+                e.user == user and e.event in ADVOCACY_EVENTS and e.time >= first for e in events
+            ):
                 stage = "advocacy"
         result[user] = stage
     return result
 
 
-def stages_by_user(events: Iterable[Event], *, has_session_column: bool,
-                   gap: timedelta = DEFAULT_GAP, has_order_column: bool,
-                   since: datetime | None = None,
-                   until: datetime | None = None) -> list[dict[str, Any]]:
+def stages_by_user(
+    events: Iterable[Event],
+    *,
+    has_session_column: bool,
+    gap: timedelta = DEFAULT_GAP,
+    has_order_column: bool,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
     events = list(events)
-    kwargs = dict(has_session_column=has_session_column, gap=gap,
-                  has_order_column=has_order_column, since=since, until=until)
+    kwargs = dict(
+        has_session_column=has_session_column,
+        gap=gap,
+        has_order_column=has_order_column,
+        since=since,
+        until=until,
+    )
     stage_of = user_stage(events, **kwargs)
     # cross-check: deepest over sessions gives the same answer
     per_session = session_stage(events, **kwargs)
@@ -170,6 +206,12 @@ def stages_by_user(events: Iterable[Event], *, has_session_column: bool,
         else:
             prev = ratio(counts[i], counts[i - 1])
             overall = ratio(counts[i], counts[0])
-        rows.append({"stage": stage, "users": counts[i], "conversion_from_previous": prev,
-                     "conversion_overall": overall})
+        rows.append(
+            {
+                "stage": stage,
+                "users": counts[i],
+                "conversion_from_previous": prev,
+                "conversion_overall": overall,
+            }
+        )
     return rows

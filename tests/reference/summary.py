@@ -36,11 +36,18 @@ from .model import (
 )
 
 
-def summary(events: Iterable[Event], *, since: datetime | None = None,
-            until: datetime | None = None, dropped_rows: int = 0, has_session_column: bool,
-            gap: timedelta = DEFAULT_GAP, has_order_column: bool,
-            has_price_column: bool | None = None,
-            has_revenue_column: bool | None = None) -> dict[str, Any]:
+def summary(
+    events: Iterable[Event],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    dropped_rows: int = 0,
+    has_session_column: bool,
+    gap: timedelta = DEFAULT_GAP,
+    has_order_column: bool,
+    has_price_column: bool | None = None,
+    has_revenue_column: bool | None = None,
+) -> dict[str, Any]:
     all_events = list(events)
     price_col = has_price(all_events) if has_price_column is None else has_price_column
     revenue_col = has_revenue(all_events) if has_revenue_column is None else has_revenue_column
@@ -50,19 +57,28 @@ def summary(events: Iterable[Event], *, since: datetime | None = None,
     by_session = session_events(kept, has_session_column=has_session_column, gap=gap)
     n_sessions = len(by_session)
     bounces = sum(1 for evs in by_session.values() if len(evs) == 1)
-    with_purchase = sum(1 for evs in by_session.values()
-                        if any(e.event == PURCHASE for e in evs))
-    all_orders = orders(kept, has_session_column=has_session_column, gap=gap,
-                        has_order_column=has_order_column, has_price_column=price_col,
-                        has_revenue_column=revenue_col)
+    with_purchase = sum(1 for evs in by_session.values() if any(e.event == PURCHASE for e in evs))
+    all_orders = orders(
+        kept,
+        has_session_column=has_session_column,
+        gap=gap,
+        has_order_column=has_order_column,
+        has_price_column=price_col,
+        has_revenue_column=revenue_col,
+    )
     user_orders = orders_by_user(all_orders)
     n_orders = len(all_orders)
     revenue = None if source is None else sum(o.value or 0.0 for o in all_orders)
     customers = sum(1 for os_ in user_orders.values() if len(os_) >= 1)
     repeat = sum(1 for os_ in user_orders.values() if len(os_) >= 2)
-    ab = abandonment(kept, has_session_column=has_session_column, gap=gap,
-                     has_order_column=has_order_column, has_price_column=price_col,
-                     has_revenue_column=revenue_col)[0]
+    ab = abandonment(
+        kept,
+        has_session_column=has_session_column,
+        gap=gap,
+        has_order_column=has_order_column,
+        has_price_column=price_col,
+        has_revenue_column=revenue_col,
+    )[0]
     return {
         "events": len(kept),
         "users": len({e.user for e in kept}),
@@ -73,8 +89,7 @@ def summary(events: Iterable[Event], *, since: datetime | None = None,
         "cart_abandonment_rate": ab["abandonment_rate"],
         "orders": n_orders,
         "revenue": revenue,
-        "average_order_value": (None if revenue is None or n_orders == 0
-                                else revenue / n_orders),
+        "average_order_value": (None if revenue is None or n_orders == 0 else revenue / n_orders),
         "customers": customers,
         "repeat_customers": repeat,
         "repeat_purchase_rate": ratio(repeat, customers),
