@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import polars as pl
 
-EVENT_ORDER = ["user", "time", "row"]
+from journeykit.load.roles import Roles
 
 
 def gap_sessions(gap: timedelta) -> pl.Expr:
@@ -42,17 +42,22 @@ def with_sessions(events: pl.DataFrame, *, has_column: bool, gap: timedelta) -> 
     return events.with_columns(gap_sessions(gap).alias("session"))
 
 
-def order_value(*, has_revenue: bool, has_price: bool, has_quantity: bool) -> pl.Expr | None:
+def order_value(roles: Roles) -> pl.Expr | None:
     """Value of one purchase row: revenue, else price × quantity (quantity 1, null price 0).
 
     ``None`` when the data has neither column: money figures are then null, not 0.
     """
-    if has_revenue:
+    if roles.has("revenue"):
         return pl.col("revenue")
-    if has_price:
-        quantity = pl.col("quantity").fill_null(1) if has_quantity else pl.lit(1.0)
-        return pl.col("price").fill_null(0) * quantity
+    if roles.has("price"):
+        return price_times_quantity(roles)
     return None
+
+
+def price_times_quantity(roles: Roles) -> pl.Expr:
+    """Price × quantity of a row (quantity 1 when absent or null, a null price counts 0)."""
+    quantity = pl.col("quantity").fill_null(1) if roles.has("quantity") else pl.lit(1.0)
+    return pl.col("price").fill_null(0) * quantity
 
 
 def orders(events: pl.DataFrame, *, has_order_column: bool, value: pl.Expr | None) -> pl.DataFrame:
@@ -82,6 +87,5 @@ def orders(events: pl.DataFrame, *, has_order_column: bool, value: pl.Expr | Non
             pl.col("value").sum() if value is not None else pl.col("value").first(),
         )
     )
-    return grouped.sort(EVENT_ORDER).with_columns(
-        pl.int_range(1, pl.len() + 1).over("user").alias("order_number")
-    )
+    # Groups keep the order of their first row, which is (user, time, row): no sort needed.
+    return grouped.with_columns(pl.int_range(1, pl.len() + 1).over("user").alias("order_number"))

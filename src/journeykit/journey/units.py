@@ -20,9 +20,10 @@ from functools import partial
 import polars as pl
 
 from journeykit.chunks import per_user
-from journeykit.derive import order_value, orders, with_sessions
+from journeykit.derive import order_value, orders, price_times_quantity, with_sessions
 from journeykit.journey.spec import Period, StageRules
 from journeykit.load.events import EventLog
+from journeykit.load.roles import Roles
 
 CART, REMOVE, CHECKOUT, PURCHASE = "add_to_cart", "remove_from_cart", "checkout", "purchase"
 STAGE_CODE = {"consideration": 1, "decision": 2, "purchase": 3, "retention": 4, "advocacy": 5}
@@ -76,29 +77,23 @@ def session_facts(
 
 
 def _roles(log: EventLog) -> _Roles:
-    has = log.roles.has
-    money = {
-        "has_revenue": has("revenue"),
-        "has_price": has("price"),
-        "has_quantity": has("quantity"),
-    }
     return _Roles(
         has_session=log.has_sessions,
-        has_order=has("order"),
-        order_value=order_value(**money),
-        line_value=cart_line_value(**money),
+        has_order=log.roles.has("order"),
+        order_value=order_value(log.roles),
+        line_value=cart_line_value(log.roles),
     )
 
 
-def cart_line_value(*, has_revenue: bool, has_price: bool, has_quantity: bool) -> pl.Expr | None:
+def cart_line_value(roles: Roles) -> pl.Expr | None:
     """Value of one cart row, SPEC §6: price × quantity (quantity 1, null price 0).
 
     With a revenue column but no price the value is 0 (money columns exist, carts carry no
     price); with neither it is ``None`` and money figures are null.
     """
-    if has_price:
-        return order_value(has_revenue=False, has_price=True, has_quantity=has_quantity)
-    return pl.lit(0.0) if has_revenue else None
+    if roles.has("price"):
+        return price_times_quantity(roles)
+    return pl.lit(0.0) if roles.has("revenue") else None
 
 
 def chunk_facts(events: pl.DataFrame, *, roles: _Roles, options: UnitOptions) -> pl.DataFrame:

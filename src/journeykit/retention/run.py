@@ -144,11 +144,7 @@ def _first_cohort_events(log: EventLog, spec: RetentionSpec) -> pl.LazyFrame:
 
 def _orders(log: EventLog, spec: RetentionSpec) -> pl.DataFrame:
     """``user, time, value`` of every order (SPEC §3), computed on chunks of whole users."""
-    value = order_value(
-        has_revenue=log.roles.has("revenue"),
-        has_price=log.roles.has("price"),
-        has_quantity=log.roles.has("quantity"),
-    )
+    value = order_value(log.roles)
     has_order_column = log.roles.has("order")
     money = [c for c in ("revenue", "price", "quantity") if log.roles.has(c)]
     columns = ["user", "time", "row", "event", *money]
