@@ -182,7 +182,7 @@ def _time_expression(raw: pl.LazyFrame, roles: Roles, assume_tz: str, label: str
     dtype = raw.collect_schema()[column]
     unit = None
     if is_epoch(dtype):
-        max_abs = _collect(raw.select(pl.col(column).abs().max()), label).item()
+        max_abs = _collect(label, raw.select(pl.col(column).abs().max()))[0].item()
         unit = epoch_unit(float(max_abs or 0))
     return to_utc(column, dtype, assume_tz=assume_tz, unit=unit)
 
@@ -197,23 +197,35 @@ def _blank(column: str, dtype: pl.DataType) -> pl.Expr:
 def _profile(
     raw: pl.LazyFrame, roles: Roles, time_expr: pl.Expr, aliases: dict[str, list[str]], label: str
 ) -> tuple[Profile, EventMapping]:
+    """Rows per raw event name, dropped rows by reason, and the first and last usable time.
+
+    The usual case costs two light aggregations run together: rows per raw event name (a
+    group-by on one column) and whole-input counts of unusable rows with the first and last
+    usable time. Only inputs that do have unusable rows pay for the per-event corrections.
+    """
     schema = raw.collect_schema()
     user, event = roles.columns["user"], roles.columns["event"]
     assert user is not None and event is not None
     bad_user = _blank(user, schema[user])
-    bad_time = time_expr.is_null()
-    valid = ~bad_user & ~bad_time
-    groups = _collect(
-        raw.group_by(pl.col(event).cast(pl.String).alias("raw_event")).agg(
-            rows=pl.len(),
-            bad_user=bad_user.sum(),
-            bad_time=(~bad_user & bad_time).sum(),
-            kept=valid.sum(),
-            first=time_expr.filter(valid).min(),
-            last=time_expr.filter(valid).max(),
-        ),
+    usable_time = pl.when(~bad_user).then(time_expr)
+    raw_event = pl.col(event).cast(pl.String).alias("raw_event")
+    groups, totals = _collect(
         label,
+        raw.group_by(raw_event).agg(rows=pl.len()),
+        raw.select(
+            bad_user=bad_user.sum(),
+            unusable=usable_time.null_count(),
+            first=usable_time.min(),
+            last=usable_time.max(),
+        ),
     )
+    figures = totals.row(0, named=True)
+    groups = groups.with_columns(kept=pl.col("rows"))
+    if figures["unusable"]:
+        unusable = raw.filter(usable_time.is_null()).group_by(raw_event).agg(unusable=pl.len())
+        groups = groups.join(
+            _collect(label, unusable)[0], on="raw_event", how="left", nulls_equal=True
+        ).with_columns(kept=pl.col("rows") - pl.col("unusable").fill_null(0))
     is_blank_event = groups["raw_event"].is_null() | (groups["raw_event"].str.strip_chars() == "")
     named = groups.filter(~is_blank_event & (pl.col("kept") > 0))
     mapping = build_mapping(sorted(named["raw_event"].to_list()), aliases)
@@ -221,16 +233,20 @@ def _profile(
     for raw_name, kept in named.select("raw_event", "kept").iter_rows():
         counts[mapping.names[raw_name]] = counts.get(mapping.names[raw_name], 0) + kept
     dropped = {
-        "user": int(groups["bad_user"].sum()),
-        "time": int(groups["bad_time"].sum()),
+        "user": figures["bad_user"],
+        "time": figures["unusable"] - figures["bad_user"],
         "event": int(groups.filter(is_blank_event)["kept"].sum()),
     }
-    kept_groups = groups.filter(~is_blank_event)
+    if dropped["event"]:
+        # The first and last times must come from rows that are kept.
+        named_rows = raw.filter(~_blank(event, schema[event]))
+        span = named_rows.select(first=usable_time.min(), last=usable_time.max())
+        figures = _collect(label, span)[0].row(0, named=True)
     profile = Profile(
         rows=int(groups["rows"].sum()),
         dropped=dropped,
-        first=kept_groups["first"].min(),  # type: ignore[arg-type]
-        last=kept_groups["last"].max(),  # type: ignore[arg-type]
+        first=figures["first"],
+        last=figures["last"],
         event_counts=dict(sorted(counts.items())),
     )
     return profile, mapping
@@ -266,9 +282,9 @@ def _normalize(
                 expr = expr.cast(pl.Float64, strict=False)
             columns.append(expr.alias(INTERNAL_NAMES[role]))
     columns.extend(pl.col(d) for d in dimensions)
-    keep = ~_blank(user, schema[user]) & ~_blank(event, schema[event])
-    if raw_names is not None:
-        keep = raw_event.is_in(raw_names) & keep
+    # Named raw events are never blank: the name filter alone replaces the blank-event test.
+    keep = ~_blank(event, schema[event]) if raw_names is None else raw_event.is_in(raw_names)
+    keep = keep & ~_blank(user, schema[user])
     return (
         raw.with_row_index("__row")
         .filter(keep)
@@ -319,9 +335,10 @@ def _warnings(profile: Profile, roles: Roles, mapping: EventMapping) -> tuple[st
     return tuple(notes)
 
 
-def _collect(query: pl.LazyFrame, label: str) -> pl.DataFrame:
+def _collect(label: str, *queries: pl.LazyFrame) -> list[pl.DataFrame]:
+    """Run ``queries`` together on the streaming engine; read failures become a ``DataError``."""
     try:
-        return query.collect(engine="streaming")
+        return pl.collect_all(queries, engine="streaming")
     except pl.exceptions.PolarsError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{label}: cannot read the data ({first})") from None
