@@ -151,6 +151,35 @@ def test_bad_rows_are_dropped_and_counted_once_under_the_first_problem():
     assert "dropped 6 of 7 rows: 3 null user_id, 2 unparsable ts, 1 null event" in log.warnings
 
 
+def test_event_counts_and_time_span_come_from_kept_rows_only():
+    frame = pl.DataFrame(
+        {
+            "user_id": ["a", None, "b", "c", "d"],
+            "ts": ["2026-01-02", "2025-01-01", "2026-01-03", "2027-01-01", "never"],
+            "event": ["view", "view", "purchase", " ", "purchase"],
+        }
+    )
+    profile = load_frame(frame).profile
+    assert profile.event_counts == {"product_view": 1, "purchase": 1}
+    assert (profile.first, profile.last) == (utc(2026, 1, 2), utc(2026, 1, 3))
+
+
+def test_without_bad_rows_the_profile_needs_no_corrections():
+    frame = pl.DataFrame(
+        {"user_id": [1, 2], "ts": ["2026-01-01", "2026-01-02"], "event": ["a", "b"]}
+    )
+    profile = load_frame(frame).profile
+    assert profile.dropped == {"user": 0, "time": 0, "event": 0}
+    assert profile.event_counts == {"a": 1, "b": 1}
+
+
+def test_an_event_filter_reaches_the_parquet_scan(tmp_path):
+    path = tmp_path / "events.parquet"
+    FRAME.write_parquet(path)
+    plan = load_events([str(path)]).events(["purchase"]).select("user", "time").explain()
+    assert "SELECTION" in plan  # the scan decodes only the rows of the named events
+
+
 def test_strict_turns_dropped_rows_into_a_data_error():
     frame = pl.DataFrame({"user_id": ["a", None], "ts": ["2026-01-01"] * 2, "event": ["v", "v"]})
     with pytest.raises(DataError, match="--strict"):

@@ -15,7 +15,7 @@ import polars as pl
 
 from journeykit.errors import DataError, UsageError, did_you_mean
 from journeykit.load.roles import INTERNAL_NAMES, Roles, detect_roles
-from journeykit.load.sources import InputFormat, Source, open_sources
+from journeykit.load.sources import InputFormat, Source, open_sources, schema_of
 from journeykit.load.timestamps import epoch_unit, is_epoch, to_utc
 from journeykit.load.vocabulary import CANONICAL_EVENTS, EventMapping, build_mapping
 
@@ -149,7 +149,7 @@ def load_frame(
     raw = source.frame
     if options.rows_are is not None:
         raw = raw.with_columns(pl.lit(options.rows_are).alias(ROWS_ARE_COLUMN))
-    available = [c for c in raw.collect_schema().names() if c != ROWS_ARE_COLUMN]
+    available = [c for c in schema_of(raw).names() if c != ROWS_ARE_COLUMN]
     roles = detect_roles(
         available, options.columns, source=source.label, event_optional=options.rows_are is not None
     )
@@ -166,7 +166,7 @@ def load_frame(
         if c not in roles.columns.values() and c not in INTERNAL_NAMES.values() and c != "row"
     )
     return EventLog(
-        normalized=partial(_normalize, raw, roles, time_expr, mapping, dimensions),
+        normalized=partial(_normalize, raw, roles, time_expr, mapping, dimensions, profile.dropped),
         roles=roles,
         profile=profile,
         mapping=mapping,
@@ -179,7 +179,7 @@ def load_frame(
 def _time_expression(raw: pl.LazyFrame, roles: Roles, assume_tz: str, label: str) -> pl.Expr:
     column = roles.columns["time"]
     assert column is not None
-    dtype = raw.collect_schema()[column]
+    dtype = schema_of(raw)[column]
     unit = None
     if is_epoch(dtype):
         max_abs = _collect(label, raw.select(pl.col(column).abs().max()))[0].item()
@@ -203,7 +203,7 @@ def _profile(
     group-by on one column) and whole-input counts of unusable rows with the first and last
     usable time. Only inputs that do have unusable rows pay for the per-event corrections.
     """
-    schema = raw.collect_schema()
+    schema = schema_of(raw)
     user, event = roles.columns["user"], roles.columns["event"]
     assert user is not None and event is not None
     bad_user = _blank(user, schema[user])
@@ -258,13 +258,14 @@ def _normalize(
     time_expr: pl.Expr,
     mapping: EventMapping,
     dimensions: tuple[str, ...],
+    dropped: dict[str, int],
     raw_names: list[str] | None = None,
 ) -> pl.LazyFrame:
     """The normalized frame; with ``raw_names``, only rows whose raw event is one of them.
 
     That filter is on the input column, before any renaming, so it reaches the file scan.
     """
-    schema = raw.collect_schema()
+    schema = schema_of(raw)
     user, event = roles.columns["user"], roles.columns["event"]
     assert user is not None and event is not None
     raw_event = pl.col(event) if schema[event] == pl.String else pl.col(event).cast(pl.String)
@@ -282,15 +283,18 @@ def _normalize(
                 expr = expr.cast(pl.Float64, strict=False)
             columns.append(expr.alias(INTERNAL_NAMES[role]))
     columns.extend(pl.col(d) for d in dimensions)
-    # Named raw events are never blank: the name filter alone replaces the blank-event test.
-    keep = ~_blank(event, schema[event]) if raw_names is None else raw_event.is_in(raw_names)
-    keep = keep & ~_blank(user, schema[user])
-    return (
-        raw.with_row_index("__row")
-        .filter(keep)
-        .select(columns)
-        .filter(pl.col("time").is_not_null())
-    )
+    # The profile knows which tests can drop a row; a test that drops nothing is left out, so a
+    # filter on the event name alone reaches the scan (which then decodes only matching rows).
+    # Named raw events are never blank: the name filter replaces the blank-event test.
+    keep = [] if raw_names is None else [raw_event.is_in(raw_names)]
+    if dropped["event"] and raw_names is None:
+        keep.append(~_blank(event, schema[event]))
+    if dropped["user"]:
+        keep.append(~_blank(user, schema[user]))
+    frame = raw.with_row_index("__row")
+    frame = frame.filter(*keep) if keep else frame
+    frame = frame.select(columns)
+    return frame.filter(pl.col("time").is_not_null()) if dropped["time"] else frame
 
 
 def _renamed(raw_event: pl.Expr, mapping: EventMapping) -> pl.Expr:

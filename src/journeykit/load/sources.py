@@ -91,10 +91,19 @@ def _scan_file(path: Path, fmt: InputFormat) -> pl.LazyFrame:
     return pl.scan_csv(path, separator=separator, **_CSV_OPTIONS)  # type: ignore[arg-type]
 
 
+def schema_of(frame: pl.LazyFrame) -> pl.Schema:
+    """The schema of ``frame``, resolved on a copy.
+
+    Resolving a scan's schema in place (Polars 2.1) keeps later filters out of that scan whenever
+    a row index sits between them: every read would decode all rows of every column it needs.
+    """
+    return frame.clone().collect_schema()
+
+
 def _checked(frame: pl.LazyFrame, label: str) -> pl.LazyFrame:
     """Read the schema now, so a corrupt or empty file is named in the error."""
     try:
-        schema = frame.collect_schema()
+        schema = schema_of(frame)
     except pl.exceptions.NoDataError:
         raise DataError(f"{label}: the file is empty (no header, no rows)") from None
     except (pl.exceptions.PolarsError, OSError) as exc:
