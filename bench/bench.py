@@ -7,10 +7,10 @@ sample`` shape.
 
 Each measurement runs in a child process (wall time and that child's peak RSS from ``wait4``);
 journeykit runs as a user would run it (``journeykit CMD FILE --format csv``), DuckDB runs the
-equivalent SQL on the same Parquet file and, for ``retention``, a plain lazy Polars query written
-directly on the file runs too. The figures are compared (same numbers: counts exactly, rates and
-money within the rounding of the CSV's decimals) before the timing is printed. Generated files are
-cached in ``bench/out/``. Needs ``pip install -e .[bench]``.
+equivalent SQL on the same Parquet file and, for ``summary`` and ``retention``, a plain lazy Polars
+query written directly on the file runs too. The figures are compared (same numbers: counts
+exactly, rates and money within the rounding of the CSV's decimals) before the timing is printed.
+Generated files are cached in ``bench/out/``. Needs ``pip install -e .[bench]``.
 """
 
 import argparse
@@ -225,6 +225,63 @@ def retention_sql(path: Path) -> str:
     """
 
 
+def summary_polars(path: Path) -> Rows:
+    """The ``summary_sql`` row as a plain lazy Polars query on the Parquet file."""
+    ev, t = pl.col("event_type"), pl.col("event_time")
+    events = pl.scan_parquet(path)
+    line = pl.col("price").fill_null(0) * pl.col("quantity").fill_null(1)
+    sessions = events.group_by("user_id", "session_id").agg(
+        n=pl.len(),
+        first_cart=pl.when(ev == "add_to_cart").then(t).min(),
+        last_purchase=pl.when(ev == "purchase").then(t).max(),
+    )
+    lost = pl.col("first_cart").is_not_null() & ~(
+        pl.col("last_purchase") >= pl.col("first_cart")
+    ).fill_null(False)
+    totals = sessions.select(
+        sessions=pl.len(),
+        bounces=(pl.col("n") == 1).sum(),
+        with_purchase=pl.col("last_purchase").count(),
+        carts=pl.col("first_cart").count(),
+        abandoned=lost.sum(),
+        users=pl.col("user_id").n_unique(),
+    )
+    whole = events.select(
+        events=pl.len(),
+        revenue=pl.when(ev == "purchase").then(line).sum(),
+        first=t.min().dt.epoch("us"),
+        last=t.max().dt.epoch("us"),
+    )
+    key = pl.coalesce(
+        pl.lit("o:") + pl.col("order_id"), pl.lit("s:") + pl.col("session_id").fill_null("")
+    )
+    per_user = events.filter(ev == "purchase").group_by("user_id").agg(k=key.n_unique())
+    buyers = per_user.select(
+        orders=pl.col("k").sum(), customers=pl.len(), repeaters=(pl.col("k") >= 2).sum()
+    )
+    frames = pl.collect_all([totals, whole, buyers], engine="streaming")
+    f = {name: value for frame in frames for name, value in frame.row(0, named=True).items()}
+    return [
+        (
+            f["events"],
+            f["users"],
+            f["sessions"],
+            f["bounces"] / f["sessions"],
+            f["with_purchase"],
+            f["with_purchase"] / f["sessions"],
+            f["abandoned"] / f["carts"],
+            f["orders"],
+            f["revenue"],
+            f["revenue"] / f["orders"],
+            f["customers"],
+            f["repeaters"],
+            f["repeaters"] / f["customers"],
+            f["first"],
+            f["last"],
+        )
+    ]
+
+
 def retention_polars(path: Path) -> Rows:
     """The ``retention_sql`` table as a plain lazy Polars query on the Parquet file."""
     events = pl.scan_parquet(path)
@@ -333,7 +390,7 @@ CASES = {
         duckdb_sql=funnel_sql,
         same=lambda ours, theirs: ours["units"].to_list() == list(theirs[0]),
     ),
-    "summary": Case(["summary"], summary_sql, same_summary),
+    "summary": Case(["summary"], summary_sql, same_summary, polars=summary_polars),
     "abandonment": Case(["abandonment"], abandonment_sql, partial(same_rows, columns=ABANDONMENT)),
     "stages": Case(
         ["stages", "--by", "session"], stages_sql, partial(same_rows, columns=STAGE_ROWS)

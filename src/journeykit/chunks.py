@@ -53,6 +53,15 @@ def _width(dtype: pl.DataType) -> int:
     return 8 if dtype.is_numeric() or dtype.is_temporal() else _STRING_BYTES
 
 
+def fits_in_memory(rows: int, bytes_per_row: int) -> bool:
+    """Whether work peaking at ``bytes_per_row`` per input row fits in half the machine's memory
+    (never when ``JOURNEYKIT_CHUNK_ROWS`` forces chunks)."""
+    if os.environ.get("JOURNEYKIT_CHUNK_ROWS") is not None:
+        return False
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return rows * bytes_per_row <= memory // 2
+
+
 def per_user(
     frame: pl.LazyFrame, rows: int, compute: Callable[[pl.DataFrame], pl.DataFrame]
 ) -> pl.DataFrame:
