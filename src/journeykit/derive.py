@@ -60,6 +60,16 @@ def price_times_quantity(roles: Roles) -> pl.Expr:
     return pl.col("price").fill_null(0) * quantity
 
 
+def order_key(*, has_order_column: bool) -> pl.Expr:
+    """A purchase row's order within its user: ``o:`` + ``order_id`` when present, else
+    ``s:`` + its session (all purchases of one session are one order)."""
+    by_session = pl.lit("s:") + pl.col("session").cast(pl.String).fill_null("")
+    if not has_order_column:
+        return by_session
+    by_id = pl.lit("o:") + pl.col("order_id").cast(pl.String)
+    return pl.when(pl.col("order_id").is_not_null()).then(by_id).otherwise(by_session)
+
+
 def orders(events: pl.DataFrame, *, has_order_column: bool, value: pl.Expr | None) -> pl.DataFrame:
     """One row per order: ``user, order_key, time, session, value, order_number``.
 
@@ -68,14 +78,7 @@ def orders(events: pl.DataFrame, *, has_order_column: bool, value: pl.Expr | Non
     first purchase row and belongs to that row's session. ``order_number`` counts from 1 per user.
     """
     purchases = events.filter(pl.col("event") == "purchase")
-    by_session = pl.lit("s:") + pl.col("session").cast(pl.String).fill_null("")
-    key = by_session
-    if has_order_column:
-        key = (
-            pl.when(pl.col("order_id").is_not_null())
-            .then(pl.lit("o:") + pl.col("order_id").cast(pl.String))
-            .otherwise(by_session)
-        )
+    key = order_key(has_order_column=has_order_column)
     row_value = pl.lit(None, dtype=pl.Float64) if value is None else value
     grouped = (
         purchases.with_columns(key.alias("order_key"), row_value.alias("value"))

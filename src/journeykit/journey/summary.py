@@ -5,9 +5,10 @@ from typing import Any
 
 import polars as pl
 
+from journeykit.derive import order_key, order_value
 from journeykit.journey.abandonment import abandoned
 from journeykit.journey.spec import Period, SummarySpec
-from journeykit.journey.units import UnitOptions, session_facts
+from journeykit.journey.units import CART, PURCHASE, UnitOptions, session_facts
 from journeykit.load.events import EventLog
 
 COLUMNS = [
@@ -53,8 +54,11 @@ def summary(log: EventLog, spec: SummarySpec) -> SummaryResult:
     >>> summary(log, SummarySpec()).table["revenue"][0]  # doctest: +SKIP
     """
     period = Period(since=spec.since, until=spec.until)
-    options = UnitOptions(session_gap=spec.session_gap, events_in=period)
-    sums = session_facts(log, options, reduce=summary_sums)
+    if log.has_sessions:
+        sums = streamed_sums(log, period)
+    else:
+        options = UnitOptions(session_gap=spec.session_gap, events_in=period)
+        sums = session_facts(log, options, reduce=summary_sums)
     table = summary_from_sums(sums, has_money=log.has_money, dropped_rows=log.profile.dropped_rows)
     return SummaryResult(table=table, spec=spec, has_money=log.has_money)
 
@@ -62,6 +66,64 @@ def summary(log: EventLog, spec: SummarySpec) -> SummaryResult:
 def summary_from_facts(facts: pl.DataFrame, *, has_money: bool, dropped_rows: int) -> pl.DataFrame:
     """The summary row from session facts built over the period's events."""
     return summary_from_sums(summary_sums(facts), has_money=has_money, dropped_rows=dropped_rows)
+
+
+def streamed_sums(log: EventLog, period: Period) -> pl.DataFrame:
+    """``summary_sums`` of a log with a session column, without session facts.
+
+    No figure of the summary depends on the order of events when sessions come from a column: a
+    session needs its event count, first add-to-cart and last purchase (one streaming
+    aggregation), a user their number of distinct orders and the purchases' value (another, over
+    the purchase rows only). Nothing is sorted or spilled.
+    """
+    ev, time = pl.col("event"), pl.col("time")
+    events = log.frame.filter(period.contains(time))
+    sessions = events.group_by("user", "session").agg(
+        pl.len().alias("events"),
+        pl.when(ev == CART).then(time).min().alias("first_cart"),
+        pl.when(ev == PURCHASE).then(time).max().alias("last_purchase"),
+    )
+    per_session = sessions.select(
+        pl.col("events").sum().cast(pl.Int64),
+        pl.col("user").n_unique().cast(pl.Int64).alias("users"),
+        pl.len().cast(pl.Int64).alias("sessions"),
+        (pl.col("events") == 1).sum().cast(pl.Int64).alias("bounces"),
+        pl.col("last_purchase").count().cast(pl.Int64).alias("sessions_with_purchase"),
+        pl.col("first_cart").count().cast(pl.Int64).alias("cart_sessions"),
+        abandoned().sum().cast(pl.Int64).alias("abandoned"),
+    )
+    value = order_value(log.roles)
+    purchases = log.events([PURCHASE]).filter(period.contains(time))
+    per_user = purchases.group_by("user").agg(
+        order_key(has_order_column=log.roles.has("order")).n_unique().alias("orders"),
+        (pl.lit(0.0) if value is None else value).sum().alias("revenue"),
+    )
+    per_buyer = per_user.select(
+        pl.col("orders").sum().cast(pl.Int64),
+        pl.col("revenue").sum().cast(pl.Float64),
+        pl.len().cast(pl.Int64).alias("customers"),
+        (pl.col("orders") >= 2).sum().cast(pl.Int64).alias("repeat_customers"),
+    )
+    span = events.select(time.min().alias("first_event"), time.max().alias("last_event"))
+    frames = pl.collect_all([per_session, per_buyer, span], engine="streaming")
+    return pl.concat(frames, how="horizontal").select(_SUM_COLUMNS)
+
+
+_SUM_COLUMNS = [
+    "events",
+    "users",
+    "sessions",
+    "bounces",
+    "sessions_with_purchase",
+    "cart_sessions",
+    "abandoned",
+    "orders",
+    "revenue",
+    "customers",
+    "repeat_customers",
+    "first_event",
+    "last_event",
+]
 
 
 def summary_sums(facts: pl.DataFrame) -> pl.DataFrame:
