@@ -51,16 +51,9 @@ def abandonment(log: EventLog, spec: AbandonmentSpec) -> AbandonmentResult:
     >>> log = load_events(["data/samples/events.parquet"])  # doctest: +SKIP
     >>> abandonment(log, AbandonmentSpec(breakdown="channel")).table  # doctest: +SKIP
     """
-    options = UnitOptions(session_gap=spec.session_gap, breakdown=spec.breakdown)
+    options = UnitOptions(session_gap=spec.session_gap, breakdown=spec.breakdown, facts="carts")
     reduce = partial(cart_sums, spec=spec, data_last=log.profile.last)
     return _result(session_facts(log, options, reduce=reduce), spec, has_money=log.has_money)
-
-
-def abandonment_from_facts(
-    facts: pl.DataFrame, spec: AbandonmentSpec, *, has_money: bool, data_last: datetime | None
-) -> AbandonmentResult:
-    """The abandonment table from session facts (``journeykit.journey.units``)."""
-    return _result(cart_sums(facts, spec, data_last), spec, has_money=has_money)
 
 
 def cart_sums(

@@ -63,11 +63,6 @@ def summary(log: EventLog, spec: SummarySpec) -> SummaryResult:
     return SummaryResult(table=table, spec=spec, has_money=log.has_money)
 
 
-def summary_from_facts(facts: pl.DataFrame, *, has_money: bool, dropped_rows: int) -> pl.DataFrame:
-    """The summary row from session facts built over the period's events."""
-    return summary_from_sums(summary_sums(facts), has_money=has_money, dropped_rows=dropped_rows)
-
-
 def streamed_sums(log: EventLog, period: Period) -> pl.DataFrame:
     """``summary_sums`` of a log with a session column, without session facts.
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import Literal
 
 import polars as pl
 
@@ -45,6 +46,10 @@ class UnitOptions:
     session_ids: bool = False
     events_in: Period = field(default_factory=Period)
     """Keep only the events in this period before sessions and orders are built (summary)."""
+    facts: Literal["all", "stages", "carts"] = "all"
+    """Which facts to compute: ``stages`` leaves out the cart columns and the next order;
+    ``carts`` leaves out the stage and the orders of the session, and keeps only the sessions
+    with an add-to-cart or a checkout. Fewer aggregates over millions of sessions cost less."""
 
 
 @dataclass(frozen=True)
@@ -156,14 +161,20 @@ def _session_aggregates(options: UnitOptions, line_value: pl.Expr | None) -> lis
         time.min().alias("first_event"),
         time.max().alias("last_event"),
         pl.len().cast(pl.UInt32).alias("events"),
-        event.is_in(list(rules.consideration)).any().alias("consideration"),
-        event.is_in(list(rules.decision)).any().alias("decision"),
-        time_of(event.is_in(list(rules.advocacy))).max().alias("last_advocacy"),
-        time_of(event == CART).min().alias("first_cart"),
-        time_of(event == CHECKOUT).min().alias("first_checkout"),
-        time_of(event == PURCHASE).max().alias("last_purchase"),
-        cart_value.cast(pl.Float64).alias("cart_value"),
     ]
+    if options.facts != "carts":
+        aggregates += [
+            event.is_in(list(rules.consideration)).any().alias("consideration"),
+            event.is_in(list(rules.decision)).any().alias("decision"),
+            time_of(event.is_in(list(rules.advocacy))).max().alias("last_advocacy"),
+        ]
+    if options.facts != "stages":
+        aggregates += [
+            time_of(event == CART).min().alias("first_cart"),
+            time_of(event == CHECKOUT).min().alias("first_checkout"),
+            time_of(event == PURCHASE).max().alias("last_purchase"),
+            cart_value.cast(pl.Float64).alias("cart_value"),
+        ]
     if options.breakdown is not None:
         # The value on the first event in (time, row) order.
         aggregates.append(pl.col("breakdown").min_by(pl.struct("time", "row")))
@@ -173,7 +184,13 @@ def _session_aggregates(options: UnitOptions, line_value: pl.Expr | None) -> lis
 def _with_orders(
     sessions: pl.DataFrame, placed: pl.DataFrame, options: UnitOptions, *, money: bool
 ) -> pl.DataFrame:
-    """Join each session's orders, the user's first order and the next order to ``sessions``."""
+    """Join each session's orders, the user's first order and the next order to ``sessions``
+    (what ``options.facts`` asks for)."""
+    if options.facts == "carts":
+        carts = sessions.filter(
+            pl.col("first_cart").is_not_null() | pl.col("first_checkout").is_not_null()
+        )
+        return _with_next_order(carts, placed).select(_fact_columns(options, money=money))
     keys = ["user", "session"]
     per_session = placed.group_by(keys).agg(
         pl.len().cast(pl.UInt32).alias("orders"),
@@ -187,7 +204,9 @@ def _with_orders(
     sessions = sessions.join(per_session, on=keys, how="left", nulls_equal=True).join(
         first_orders, on="user", how="left"
     )
-    return _with_next_order(sessions, placed).select(_fact_columns(options, money=money))
+    if options.facts == "all":
+        sessions = _with_next_order(sessions, placed)
+    return sessions.select(_fact_columns(options, money=money))
 
 
 def _with_next_order(sessions: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFrame:
@@ -240,18 +259,14 @@ def _fact_columns(options: UnitOptions, *, money: bool) -> list[pl.Expr | str]:
     columns: list[pl.Expr | str] = ["user"]
     columns += ["session"] if options.session_ids else []
     columns += ["breakdown"] if options.breakdown is not None else []
-    return [
-        *columns,
-        "first_event",
-        "last_event",
-        "events",
-        stage_code(),
-        "first_cart",
-        "first_checkout",
-        "last_purchase",
-        "cart_value",
-        pl.col("orders").fill_null(0),
-        value.fill_null(0.0).alias("order_value") if money else value.alias("order_value"),
-        "next_order_time",
-        pl.col("next_order_value").cast(pl.Float64),
-    ]
+    columns += ["first_event", "last_event", "events"]
+    if options.facts != "carts":
+        columns += [
+            stage_code(),
+            pl.col("orders").fill_null(0),
+            value.fill_null(0.0).alias("order_value") if money else value.alias("order_value"),
+        ]
+    if options.facts != "stages":
+        columns += ["first_cart", "first_checkout", "last_purchase", "cart_value"]
+        columns += ["next_order_time", pl.col("next_order_value").cast(pl.Float64)]
+    return columns
