@@ -164,6 +164,15 @@ def test_event_counts_and_time_span_come_from_kept_rows_only():
     assert (profile.first, profile.last) == (utc(2026, 1, 2), utc(2026, 1, 3))
 
 
+def test_blank_categorical_events_are_dropped_like_blank_strings():
+    frame = pl.DataFrame(
+        {"user_id": [1, 2, 3], "ts": ["2026-01-01"] * 3, "event": ["view", " ", "purchase"]}
+    ).with_columns(pl.col("event").cast(pl.Categorical))
+    log = load_frame(frame)
+    assert log.profile.dropped["event"] == 1
+    assert log.frame.sort("row").collect()["event"].to_list() == ["product_view", "purchase"]
+
+
 def test_without_bad_rows_the_profile_needs_no_corrections():
     frame = pl.DataFrame(
         {"user_id": [1, 2], "ts": ["2026-01-01", "2026-01-02"], "event": ["a", "b"]}

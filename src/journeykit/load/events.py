@@ -188,9 +188,10 @@ def _time_expression(raw: pl.LazyFrame, roles: Roles, assume_tz: str, label: str
 
 
 def _blank(column: str, dtype: pl.DataType) -> pl.Expr:
+    """Null, or (for text, categorical included) empty after stripping whitespace."""
     blank = pl.col(column).is_null()
-    if dtype == pl.String:
-        blank = blank | (pl.col(column).str.strip_chars() == "")
+    if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum):
+        blank = blank | (pl.col(column).cast(pl.String).str.strip_chars() == "")
     return blank
 
 
