@@ -51,8 +51,9 @@ class UnitOptions:
     """Keep only the events in this period before sessions and orders are built (summary)."""
     facts: Literal["all", "stages", "carts"] = "all"
     """Which facts to compute: ``stages`` leaves out the cart columns and the next order;
-    ``carts`` leaves out the stage and the orders of the session, and keeps only the sessions
-    with an add-to-cart or a checkout. Fewer aggregates over millions of sessions cost less."""
+    ``carts`` leaves out the stage, the orders of the session, ``first_event`` and ``events``,
+    and keeps only the sessions with an add-to-cart or a checkout. Fewer aggregates over
+    millions of sessions cost less."""
 
 
 @dataclass(frozen=True)
@@ -160,13 +161,11 @@ def _session_aggregates(options: UnitOptions, line_value: pl.Expr | None) -> lis
     if line_value is not None:
         signed = pl.when(event == CART).then(line_value).when(event == REMOVE).then(-line_value)
         cart_value = signed.fill_null(0.0).sum()
-    aggregates = [
-        time.min().alias("first_event"),
-        time.max().alias("last_event"),
-        pl.len().cast(pl.UInt32).alias("events"),
-    ]
+    aggregates = [time.max().alias("last_event")]
     if options.facts != "carts":
         aggregates += [
+            time.min().alias("first_event"),
+            pl.len().cast(pl.UInt32).alias("events"),
             _reached(rules).bitwise_or().alias("reached"),
             time_of(event.is_in(list(rules.advocacy))).max().alias("last_advocacy"),
         ]
@@ -282,9 +281,11 @@ def _fact_columns(options: UnitOptions, *, money: bool) -> list[pl.Expr | str]:
     columns: list[pl.Expr | str] = ["user"]
     columns += ["session"] if options.session_ids else []
     columns += ["breakdown"] if options.breakdown is not None else []
-    columns += ["first_event", "last_event", "events"]
+    columns += ["last_event"]
     if options.facts != "carts":
         columns += [
+            "first_event",
+            "events",
             stage_code(),
             pl.col("orders").fill_null(0),
             value.fill_null(0.0).alias("order_value") if money else value.alias("order_value"),
