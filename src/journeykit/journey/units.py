@@ -1,11 +1,12 @@
-"""Session facts: the one per-session table that stages, abandonment and summary aggregate.
+"""Session facts: the per-session table that stages and abandonment aggregate (and summary, for
+sessions from the inactivity rule).
 
 With a session column, sessions need no event order: one streaming hash aggregation over the
 whole log by (user, session) gives them, and only the purchase rows (a few percent of events) are
 sorted, to place orders. That holds every session in memory, so it is used when the log fits
 (``GROUPED_BYTES_PER_ROW``). Otherwise, and for sessions from the inactivity rule, which need every
 user's events in time order, each chunk of whole users (``journeykit.chunks.per_user``) is sorted
-once, by (user, time, row). One row per session:
+once, by (user, time, row). One row per session, with the columns ``UnitOptions.facts`` asks for:
 
 ``user``, ``session`` (with ``session_ids``), ``breakdown`` (the breakdown column's value on the
 session's first event, when asked), ``first_event``, ``last_event``, ``events``, ``stage`` (code,
