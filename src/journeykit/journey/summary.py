@@ -78,15 +78,7 @@ def streamed_sums(log: EventLog, period: Period) -> pl.DataFrame:
         pl.when(ev == CART).then(time).min().alias("first_cart"),
         pl.when(ev == PURCHASE).then(time).max().alias("last_purchase"),
     )
-    per_session = sessions.select(
-        pl.col("events").sum().cast(pl.Int64),
-        pl.col("user").n_unique().cast(pl.Int64).alias("users"),
-        pl.len().cast(pl.Int64).alias("sessions"),
-        (pl.col("events") == 1).sum().cast(pl.Int64).alias("bounces"),
-        pl.col("last_purchase").count().cast(pl.Int64).alias("sessions_with_purchase"),
-        pl.col("first_cart").count().cast(pl.Int64).alias("cart_sessions"),
-        abandoned().sum().cast(pl.Int64).alias("abandoned"),
-    )
+    per_session = sessions.select(_session_sums())
     value = order_value(log.roles)
     purchases = log.events([PURCHASE]).filter(period.contains(time))
     per_user = purchases.group_by("user").agg(
@@ -101,24 +93,21 @@ def streamed_sums(log: EventLog, period: Period) -> pl.DataFrame:
     )
     span = events.select(time.min().alias("first_event"), time.max().alias("last_event"))
     frames = pl.collect_all([per_session, per_buyer, span], engine="streaming")
-    return pl.concat(frames, how="horizontal").select(_SUM_COLUMNS)
+    return pl.concat(frames, how="horizontal")
 
 
-_SUM_COLUMNS = [
-    "events",
-    "users",
-    "sessions",
-    "bounces",
-    "sessions_with_purchase",
-    "cart_sessions",
-    "abandoned",
-    "orders",
-    "revenue",
-    "customers",
-    "repeat_customers",
-    "first_event",
-    "last_event",
-]
+def _session_sums() -> list[pl.Expr]:
+    """The sums over a table of one row per session (``user``, ``events``, ``first_cart``,
+    ``last_purchase``)."""
+    return [
+        pl.col("events").sum().cast(pl.Int64).alias("events"),
+        pl.col("user").n_unique().cast(pl.Int64).alias("users"),
+        pl.len().cast(pl.Int64).alias("sessions"),
+        (pl.col("events") == 1).sum().cast(pl.Int64).alias("bounces"),
+        pl.col("last_purchase").is_not_null().sum().cast(pl.Int64).alias("sessions_with_purchase"),
+        pl.col("first_cart").is_not_null().sum().cast(pl.Int64).alias("cart_sessions"),
+        abandoned().sum().cast(pl.Int64).alias("abandoned"),
+    ]
 
 
 def summary_sums(facts: pl.DataFrame) -> pl.DataFrame:
@@ -127,13 +116,7 @@ def summary_sums(facts: pl.DataFrame) -> pl.DataFrame:
         facts.filter(pl.col("orders") > 0).group_by("user").agg(pl.col("orders").sum())
     )
     return facts.select(
-        pl.col("events").sum().cast(pl.Int64).alias("events"),
-        pl.col("user").n_unique().cast(pl.Int64).alias("users"),
-        pl.len().cast(pl.Int64).alias("sessions"),
-        (pl.col("events") == 1).sum().cast(pl.Int64).alias("bounces"),
-        pl.col("last_purchase").is_not_null().sum().cast(pl.Int64).alias("sessions_with_purchase"),
-        pl.col("first_cart").is_not_null().sum().cast(pl.Int64).alias("cart_sessions"),
-        abandoned().sum().cast(pl.Int64).alias("abandoned"),
+        *_session_sums(),
         pl.col("orders").sum().cast(pl.Int64).alias("orders"),
         pl.col("order_value").sum().cast(pl.Float64).alias("revenue"),
         pl.lit(orders_per_user.height, dtype=pl.Int64).alias("customers"),
