@@ -36,6 +36,11 @@ class Period(_Spec):
     since: datetime | None = None
     until: datetime | None = None
 
+    @property
+    def bounded(self) -> bool:
+        """Whether either end is set."""
+        return self.since is not None or self.until is not None
+
     def contains(self, column: pl.Expr) -> pl.Expr:
         """``column`` (a Datetime expression) lies in the period; null never does."""
         inside = column.is_not_null()

@@ -5,7 +5,7 @@ from typing import Any
 
 import polars as pl
 
-from journeykit.derive import order_key, order_value
+from journeykit.derive import SESSION_KEY, hashed_sessions, order_key, order_value
 from journeykit.journey.abandonment import abandoned
 from journeykit.journey.spec import Period, SummarySpec
 from journeykit.journey.units import CART, PURCHASE, UnitOptions, session_facts
@@ -66,24 +66,37 @@ def summary(log: EventLog, spec: SummarySpec) -> SummaryResult:
 def streamed_sums(log: EventLog, period: Period) -> pl.DataFrame:
     """``summary_sums`` of a log with a session column, without session facts.
 
-    No figure of the summary depends on the order of events when sessions come from a column: a
-    session needs its event count, first add-to-cart and last purchase (one streaming
-    aggregation), a user their number of distinct orders and the purchases' value (another, over
-    the purchase rows only). Nothing is sorted or spilled.
+    No figure of the summary depends on the order of events when sessions come from a column:
+    every session needs its user and event count (one streaming aggregation over every event),
+    and its first add-to-cart and last purchase, and every buyer their distinct orders and the
+    purchases' value, all from the add-to-cart and purchase rows (a few percent of events, read
+    once into memory). Nothing is sorted or spilled.
     """
-    ev, time = pl.col("event"), pl.col("time")
-    events = log.frame.filter(period.contains(time))
-    sessions = events.group_by("user", "session").agg(
-        pl.len().alias("events"),
+    time = pl.col("time")
+    needed = ["user", "session", "time", "event", "order_id", "price", "quantity", "revenue"]
+    events, marked = log.frame, log.events([CART, PURCHASE])
+    marked = marked.select(c for c in needed if c in marked.collect_schema())
+    if period.bounded:
+        events, marked = events.filter(period.contains(time)), marked.filter(period.contains(time))
+
+    def build(key: pl.Expr, owner: list[pl.Expr]) -> list[pl.LazyFrame]:
+        every = events.group_by(key).agg(*owner, pl.len().alias("events"))
+        return [every, marked.with_columns(key)]
+
+    _, (every, marked_df) = hashed_sessions(build)
+    ev, marked = pl.col("event"), marked_df.lazy()
+    carts = marked.group_by(SESSION_KEY).agg(
         pl.when(ev == CART).then(time).min().alias("first_cart"),
         pl.when(ev == PURCHASE).then(time).max().alias("last_purchase"),
     )
-    per_session = sessions.select(_session_sums())
     value = order_value(log.roles)
-    purchases = log.events([PURCHASE]).filter(period.contains(time))
-    per_user = purchases.group_by("user").agg(
-        order_key(has_order_column=log.roles.has("order")).n_unique().alias("orders"),
-        (pl.lit(0.0) if value is None else value).sum().alias("revenue"),
+    per_user = (
+        marked.filter(ev == PURCHASE)
+        .group_by("user")
+        .agg(
+            order_key(has_order_column=log.roles.has("order")).n_unique().alias("orders"),
+            (pl.lit(0.0) if value is None else value).sum().alias("revenue"),
+        )
     )
     per_buyer = per_user.select(
         pl.col("orders").sum().cast(pl.Int64),
@@ -91,19 +104,40 @@ def streamed_sums(log: EventLog, period: Period) -> pl.DataFrame:
         pl.len().cast(pl.Int64).alias("customers"),
         (pl.col("orders") >= 2).sum().cast(pl.Int64).alias("repeat_customers"),
     )
+    sums = [every.lazy().select(_every_sums()), carts.select(_cart_sums()), per_buyer]
+    figures = pl.collect_all(sums, engine="streaming")
+    return pl.concat([*figures, _span(log, events, period)], how="horizontal")
+
+
+def _span(log: EventLog, events: pl.LazyFrame, period: Period) -> pl.DataFrame:
+    """``first_event``, ``last_event`` of ``events`` (the events in ``period``): the profile's
+    for an open period (every kept event), else one more streaming pass over their times."""
+    if not period.bounded:
+        first, last = log.profile.first, log.profile.last
+        utc = pl.Datetime("us", "UTC")
+        return pl.DataFrame(
+            {"first_event": [first], "last_event": [last]},
+            schema={"first_event": utc, "last_event": utc},
+        )
+    time = pl.col("time")
     span = events.select(time.min().alias("first_event"), time.max().alias("last_event"))
-    frames = pl.collect_all([per_session, per_buyer, span], engine="streaming")
-    return pl.concat(frames, how="horizontal")
+    return span.collect(engine="streaming")
 
 
-def _session_sums() -> list[pl.Expr]:
-    """The sums over a table of one row per session (``user``, ``events``, ``first_cart``,
-    ``last_purchase``)."""
+def _every_sums() -> list[pl.Expr]:
+    """The sums over a table of one row per session (``user``, ``events``)."""
     return [
         pl.col("events").sum().cast(pl.Int64).alias("events"),
         pl.col("user").n_unique().cast(pl.Int64).alias("users"),
         pl.len().cast(pl.Int64).alias("sessions"),
         (pl.col("events") == 1).sum().cast(pl.Int64).alias("bounces"),
+    ]
+
+
+def _cart_sums() -> list[pl.Expr]:
+    """The sums over a table of sessions with ``first_cart`` and ``last_purchase`` (null when
+    the session has no such event; sessions with neither may be left out)."""
+    return [
         pl.col("last_purchase").is_not_null().sum().cast(pl.Int64).alias("sessions_with_purchase"),
         pl.col("first_cart").is_not_null().sum().cast(pl.Int64).alias("cart_sessions"),
         abandoned().sum().cast(pl.Int64).alias("abandoned"),
@@ -116,7 +150,8 @@ def summary_sums(facts: pl.DataFrame) -> pl.DataFrame:
         facts.filter(pl.col("orders") > 0).group_by("user").agg(pl.col("orders").sum())
     )
     return facts.select(
-        *_session_sums(),
+        *_every_sums(),
+        *_cart_sums(),
         pl.col("orders").sum().cast(pl.Int64).alias("orders"),
         pl.col("order_value").sum().cast(pl.Float64).alias("revenue"),
         pl.lit(orders_per_user.height, dtype=pl.Int64).alias("customers"),

@@ -26,7 +26,15 @@ from typing import Literal
 import polars as pl
 
 from journeykit.chunks import fits_in_memory, per_user
-from journeykit.derive import order_value, orders, price_times_quantity, sort_events, with_sessions
+from journeykit.derive import (
+    SessionKeys,
+    hashed_sessions,
+    order_value,
+    orders,
+    price_times_quantity,
+    sort_events,
+    with_sessions,
+)
 from journeykit.journey.spec import Period, StageRules
 from journeykit.load.events import EventLog
 from journeykit.load.roles import Roles
@@ -36,9 +44,6 @@ GROUPED_BYTES_PER_ROW = 64
 """Peak memory per input row of the whole-log aggregation, with margin (measured: 3.8–4.8 GiB at
 101M events)."""
 STAGE_CODE = {"consideration": 1, "decision": 2, "purchase": 3, "retention": 4, "advocacy": 5}
-CONSIDERED, DECIDED, PURCHASED = 1, 2, 4
-"""Bits of a session's ``reached`` fact: an event of the rules' consideration or decision stage,
-a purchase row."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,9 @@ class UnitOptions:
     session_ids: bool = False
     events_in: Period = field(default_factory=Period)
     """Keep only the events in this period before sessions and orders are built (summary)."""
+    spans: bool = True
+    """Compute ``first_event`` and ``last_event`` (``stages`` needs them only for a period or
+    labelled rows; cart facts always have ``last_event``)."""
     facts: Literal["all", "stages", "carts"] = "all"
     """Which facts to compute: ``stages`` leaves out the cart columns and the next order;
     ``carts`` leaves out the stage, the orders of the session, ``first_event`` and ``events``,
@@ -59,10 +67,42 @@ class UnitOptions:
 
 
 @dataclass(frozen=True)
-class _Roles:
+class _Context:
+    """What the facts need to know of the log."""
+
     has_order: bool
     order_value: pl.Expr | None
     line_value: pl.Expr | None
+    ladder: "EventLadder"
+
+
+@dataclass(frozen=True)
+class EventLadder:
+    """The log's event names as an Enum ordered by the stage they reach: other events, then
+    consideration events, then decision events. A session's deepest event-defined stage is then
+    the largest code among its events, one cheap aggregate."""
+
+    names: list[str]
+    considered_from: int
+    decided_from: int
+
+    @classmethod
+    def of(cls, names: list[str], rules: StageRules) -> "EventLadder":
+        def rank(name: str) -> int:
+            return 2 if name in rules.decision else 1 if name in rules.consideration else 0
+
+        ordered = sorted(names, key=lambda name: (rank(name), name))
+        ranks = [rank(name) for name in ordered]
+        return cls(ordered, _first_at(ranks, 1), _first_at(ranks, 2))
+
+    @property
+    def dtype(self) -> pl.Enum:
+        return pl.Enum(self.names)
+
+
+def _first_at(ranks: list[int], rank: int) -> int:
+    """Index of the first of ``ranks`` (sorted) at or above ``rank``."""
+    return next((i for i, r in enumerate(ranks) if r >= rank), len(ranks))
 
 
 Reduce = Callable[[pl.DataFrame], pl.DataFrame]
@@ -77,33 +117,37 @@ def session_facts(
     chunked logs each chunk is reduced before the chunks are concatenated, so memory follows the
     chunk size rather than the session count.
     """
-    roles = _Roles(
+    context = _Context(
         has_order=log.roles.has("order"),
         order_value=order_value(log.roles),
         line_value=cart_line_value(log.roles),
+        ladder=EventLadder.of(list(log.profile.event_counts), options.rules),
     )
     rows = log.rows_for(None)
     if log.has_sessions and fits_in_memory(rows, GROUPED_BYTES_PER_ROW):
-        facts = _grouped_facts(log, roles, options)
+        facts = _grouped_facts(log, context, options)
         return facts if reduce is None else reduce(facts)
-    facts_of = partial(chunk_facts, roles=roles, options=options, has_session=log.has_sessions)
+    facts_of = partial(chunk_facts, context=context, options=options, has_session=log.has_sessions)
     compute = facts_of if reduce is None else (lambda chunk: reduce(facts_of(chunk)))
-    return per_user(_events(log, options), rows, compute)
+    return per_user(_events(log, options, context.ladder), rows, compute)
 
 
-def _events(log: EventLog, options: UnitOptions, names: list[str] | None = None) -> pl.LazyFrame:
+def _events(
+    log: EventLog, options: UnitOptions, ladder: EventLadder, names: list[str] | None = None
+) -> pl.LazyFrame:
     """The columns the facts need, of the events in ``options.events_in`` (of ``names`` only)."""
     wanted = ["user", "time", "row", "event", "session", "price", "quantity", "revenue", "order_id"]
     frame = log.frame if names is None else log.events(names)
     schema = frame.collect_schema()
     columns: list[str | pl.Expr] = [c for c in wanted if c in schema]
     # Event names as a small Enum: chunks, spills and comparisons stop carrying strings.
-    columns[columns.index("event")] = pl.col("event").cast(
-        pl.Enum(sorted(log.profile.event_counts))
-    )
+    columns[columns.index("event")] = pl.col("event").cast(ladder.dtype)
     if options.breakdown is not None:
         columns.append(pl.col(options.breakdown).alias("breakdown"))
-    return frame.select(columns).filter(options.events_in.contains(pl.col("time")))
+    frame = frame.select(columns)
+    # Kept events always have a time: an open period filters nothing (and reads no time).
+    period = options.events_in
+    return frame.filter(period.contains(pl.col("time"))) if period.bounded else frame
 
 
 def cart_line_value(roles: Roles) -> pl.Expr | None:
@@ -117,22 +161,68 @@ def cart_line_value(roles: Roles) -> pl.Expr | None:
     return pl.lit(0.0) if roles.has("revenue") else None
 
 
-def _grouped_facts(log: EventLog, roles: _Roles, options: UnitOptions) -> pl.DataFrame:
-    """Session facts of a log with a session column (a null session value is its own session)."""
-    aggregates = _session_aggregates(options, roles.line_value)
-    sessions = _events(log, options).group_by("user", "session").agg(aggregates)
-    purchases = _events(log, options, [PURCHASE])
-    sessions_df, purchases_df = pl.collect_all([sessions, purchases], engine="streaming")
-    placed = orders(
-        sort_events(purchases_df, ["user"]),
-        has_order_column=roles.has_order,
-        value=roles.order_value,
+EventsOf = Callable[[list[str]], pl.LazyFrame]
+"""The events of the given names, that the small session tables are built from."""
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The per-session tables of one computation, all keyed by ``keys``.
+
+    ``every`` aggregates every event of every session; ``carts`` (cart facts) and ``advocacy``
+    (``last_advocacy``) aggregate only the few events they are about, so the aggregates that
+    take a conditional time of each event run over a tenth of the rows or less.
+    """
+
+    keys: SessionKeys
+    every: pl.DataFrame
+    carts: pl.DataFrame | None
+    advocacy: pl.DataFrame | None
+
+
+def _grouped_facts(log: EventLog, context: _Context, options: UnitOptions) -> pl.DataFrame:
+    """Session facts of a log with a session column (a null session value is its own session).
+
+    Every event is read once for the ``every`` table; the events the other tables and the
+    orders need (a tenth of them or less) are read once more, into memory, by a filter that
+    reaches the file scan.
+    """
+    marked = _marked_names(options)
+    marked_events = _events(log, options, context.ladder, sorted(marked | {PURCHASE}))
+
+    def build(key: pl.Expr, owner: list[pl.Expr]) -> list[pl.LazyFrame]:
+        value = [pl.col("session").first()] if options.session_ids else []
+        every = _events(log, options, context.ladder).group_by(key)
+        return [every.agg(*owner, *value, *_every_aggregates(options)), marked_events]
+
+    keys, (every, marked_df) = hashed_sessions(build)
+    events_of = partial(_events_named, keys.keyed(marked_df).lazy(), context.ladder)
+    frames = pl.collect_all(
+        _table_queries(events_of, keys.columns, options, context), engine="streaming"
     )
-    return _with_orders(sessions_df, placed, options, money=roles.order_value is not None)
+    placed = orders(
+        sort_events(marked_df.filter(pl.col("event") == PURCHASE), ["user"]),
+        has_order_column=context.has_order,
+        value=context.order_value,
+    )
+    return _with_orders(
+        _tables(keys, [every, *frames], options), keys.keyed(placed), options, context
+    )
+
+
+def _events_named(events: pl.LazyFrame, ladder: EventLadder, names: list[str]) -> pl.LazyFrame:
+    """The rows of ``events`` whose event is one of ``names`` (names the log lacks match none)."""
+    return events.filter(pl.col("event").is_in([n for n in names if n in ladder.names]))
+
+
+def _marked_names(options: UnitOptions) -> set[str]:
+    """The events the ``carts`` and ``advocacy`` tables are made of."""
+    names = set() if options.facts == "stages" else {CART, REMOVE, CHECKOUT, PURCHASE}
+    return names if options.facts == "carts" else names | set(options.rules.advocacy)
 
 
 def chunk_facts(
-    events: pl.DataFrame, *, roles: _Roles, options: UnitOptions, has_session: bool
+    events: pl.DataFrame, *, context: _Context, options: UnitOptions, has_session: bool
 ) -> pl.DataFrame:
     """Session facts for one chunk of whole users, sorted here by (user, time, row).
 
@@ -140,43 +230,54 @@ def chunk_facts(
     integer) is much faster than by the (user, session) pair that a session column needs.
     """
     events = with_sessions(events, has_column=has_session, gap=options.session_gap)
-    placed = orders(events, has_order_column=roles.has_order, value=roles.order_value)
-    aggregates = _session_aggregates(options, roles.line_value)
+    placed = orders(events, has_order_column=context.has_order, value=context.order_value)
+    lazy = events.lazy()
+    events_of = partial(_events_named, lazy, context.ladder)
+
     if has_session:
-        sessions = events.group_by("user", "session").agg(aggregates)
+        every = lazy.group_by("user", "session").agg(_every_aggregates(options))
     else:
         run = pl.struct("user", "session").rle_id().alias("run")
-        keys = [pl.col("user").first(), pl.col("session").first()]
-        sessions = events.group_by(run).agg(*keys, *aggregates).drop("run")
-    return _with_orders(sessions, placed, options, money=roles.order_value is not None)
+        first = [pl.col("user").first(), pl.col("session").first()]
+        every = lazy.group_by(run).agg(*first, *_every_aggregates(options)).drop("run")
+    keys = SessionKeys()
+    frames = pl.collect_all([every, *_table_queries(events_of, keys.columns, options, context)])
+    return _with_orders(_tables(keys, frames, options), placed, options, context)
 
 
-def _session_aggregates(options: UnitOptions, line_value: pl.Expr | None) -> list[pl.Expr]:
-    """Per-session aggregates; plain reductions of row-wise expressions, so that the streaming
-    engine computes them without keeping the session's rows."""
-    event, time, rules = pl.col("event"), pl.col("time"), options.rules
-
-    def time_of(condition: pl.Expr) -> pl.Expr:
-        return pl.when(condition).then(time)
-
-    cart_value = pl.lit(None, dtype=pl.Float64)
-    if line_value is not None:
-        signed = pl.when(event == CART).then(line_value).when(event == REMOVE).then(-line_value)
-        cart_value = signed.fill_null(0.0).sum()
-    aggregates = [time.max().alias("last_event")]
-    if options.facts != "carts":
-        aggregates += [
-            time.min().alias("first_event"),
-            pl.len().cast(pl.UInt32).alias("events"),
-            _reached(rules).bitwise_or().alias("reached"),
-            time_of(event.is_in(list(rules.advocacy))).max().alias("last_advocacy"),
-        ]
+def _table_queries(
+    events_of: EventsOf, by: list[str], options: UnitOptions, context: _Context
+) -> list[pl.LazyFrame]:
+    """The queries of the ``carts`` and ``advocacy`` tables, as far as ``options.facts`` needs
+    them, grouped ``by`` the key columns."""
+    queries = []
     if options.facts != "stages":
+        marked = events_of([CART, REMOVE, CHECKOUT, PURCHASE])
+        queries.append(marked.group_by(by).agg(_cart_aggregates(context.line_value)))
+    if options.facts != "carts":
+        advocates = events_of(list(options.rules.advocacy))
+        queries.append(advocates.group_by(by).agg(pl.col("time").max().alias("last_advocacy")))
+    return queries
+
+
+def _tables(keys: SessionKeys, frames: list[pl.DataFrame], options: UnitOptions) -> _Tables:
+    every, *rest = frames
+    carts = rest.pop(0) if options.facts != "stages" else None
+    advocacy = rest.pop(0) if options.facts != "carts" else None
+    return _Tables(keys, every, carts, advocacy)
+
+
+def _every_aggregates(options: UnitOptions) -> list[pl.Expr]:
+    """Aggregates over every event of a session; plain reductions, so that the streaming engine
+    computes them without keeping the session's rows."""
+    time = pl.col("time")
+    spans = options.spans or options.facts != "stages"
+    aggregates = [time.max().alias("last_event")] if spans else []
+    if options.facts != "carts":
+        aggregates += [time.min().alias("first_event")] if spans else []
         aggregates += [
-            time_of(event == CART).min().alias("first_cart"),
-            time_of(event == CHECKOUT).min().alias("first_checkout"),
-            time_of(event == PURCHASE).max().alias("last_purchase"),
-            cart_value.cast(pl.Float64).alias("cart_value"),
+            pl.len().cast(pl.UInt32).alias("events"),
+            pl.col("event").to_physical().max().alias("deepest_event"),
         ]
     if options.breakdown is not None:
         # The value on the first event in (time, row) order.
@@ -184,53 +285,63 @@ def _session_aggregates(options: UnitOptions, line_value: pl.Expr | None) -> lis
     return aggregates
 
 
-def _reached(rules: StageRules) -> pl.Expr:
-    """Per event: its ``reached`` bits (one aggregate then serves three facts)."""
-    event = pl.col("event")
-    bits = [
-        (event.is_in(list(rules.consideration)), CONSIDERED),
-        (event.is_in(list(rules.decision)), DECIDED),
-        (event == PURCHASE, PURCHASED),
+def _cart_aggregates(line_value: pl.Expr | None) -> list[pl.Expr]:
+    """Aggregates over a session's add-to-cart, remove-from-cart, checkout and purchase rows."""
+    event, time = pl.col("event"), pl.col("time")
+    cart_value = pl.lit(None, dtype=pl.Float64)
+    if line_value is not None:
+        signed = pl.when(event == CART).then(line_value).when(event == REMOVE).then(-line_value)
+        cart_value = signed.fill_null(0.0).sum()
+    return [
+        pl.when(event == CART).then(time).min().alias("first_cart"),
+        pl.when(event == CHECKOUT).then(time).min().alias("first_checkout"),
+        pl.when(event == PURCHASE).then(time).max().alias("last_purchase"),
+        cart_value.cast(pl.Float64).alias("cart_value"),
     ]
-    return pl.sum_horizontal(pl.when(is_it).then(pl.lit(bit, pl.UInt8)) for is_it, bit in bits)
-
-
-def _has(bit: int) -> pl.Expr:
-    return (pl.col("reached") & bit) != 0
 
 
 def _with_orders(
-    sessions: pl.DataFrame, placed: pl.DataFrame, options: UnitOptions, *, money: bool
+    tables: _Tables, placed: pl.DataFrame, options: UnitOptions, context: _Context
 ) -> pl.DataFrame:
-    """Join each session's orders, the user's first order and the next order to ``sessions``
-    (what ``options.facts`` asks for)."""
-    if options.facts == "carts":
-        carts = sessions.filter(
-            pl.col("first_cart").is_not_null() | pl.col("first_checkout").is_not_null()
+    """Join each session's cart facts, orders, the user's first order and the next order to the
+    sessions (what ``options.facts`` asks for); ``placed`` carries the key columns."""
+    keys = tables.keys.columns
+    if tables.carts is not None:
+        started = pl.col("first_cart").is_not_null() | pl.col("first_checkout").is_not_null()
+        if options.facts == "carts":
+            carts = tables.carts.filter(started).join(tables.every, on=keys, nulls_equal=True)
+            return _with_next_order(carts, placed).select(_fact_columns(options, context))
+        sessions = tables.every.join(tables.carts, on=keys, how="left", nulls_equal=True)
+    else:
+        sessions = tables.every
+    assert tables.advocacy is not None
+    per_session = (
+        placed.lazy()
+        .group_by(keys)
+        .agg(
+            pl.len().cast(pl.UInt32).alias("orders"),
+            (pl.col("order_number") == 1).any().alias("first_order"),
+            (pl.col("order_number") >= 2).any().alias("repeat_order"),
+            pl.col("value").sum().alias("order_value"),
         )
-        return _with_next_order(carts, placed).select(_fact_columns(options, money=money))
-    keys = ["user", "session"]
-    per_session = placed.group_by(keys).agg(
-        pl.len().cast(pl.UInt32).alias("orders"),
-        (pl.col("order_number") == 1).any().alias("first_order"),
-        (pl.col("order_number") >= 2).any().alias("repeat_order"),
-        pl.col("value").sum().alias("order_value"),
+        .collect(engine="streaming")
     )
-    first_orders = placed.filter(pl.col("order_number") == 1).select(
-        "user", pl.col("time").alias("first_order_time")
-    )
-    # Only a session with a purchase row can own an order, and only one with an advocacy event
-    # needs the user's first order: the others, most sessions, skip both joins.
-    involved = _has(PURCHASED) | pl.col("last_advocacy").is_not_null()
+    first_orders = placed.lazy().filter(pl.col("order_number") == 1)
+    first_orders = first_orders.select("user", pl.col("time").alias("first_order_time"))
+    # Only a session that owns an order or has an advocacy event needs these joins: the others,
+    # most sessions, skip them.
+    involved = tables.keys.among(per_session) | tables.keys.among(tables.advocacy)
+    every = sessions.lazy()
     joined = (
-        sessions.filter(involved)
-        .join(per_session, on=keys, how="left", nulls_equal=True)
+        every.filter(involved)
+        .join(per_session.lazy(), on=keys, how="left", nulls_equal=True)
+        .join(tables.advocacy.lazy(), on=keys, how="left", nulls_equal=True)
         .join(first_orders, on="user", how="left")
     )
-    sessions = pl.concat([joined, sessions.filter(~involved)], how="diagonal")
+    facts = pl.concat([joined, every.filter(~involved)], how="diagonal")
     if options.facts == "all":
-        sessions = _with_next_order(sessions, placed)
-    return sessions.select(_fact_columns(options, money=money))
+        facts = _with_next_order(facts.collect(engine="streaming"), placed).lazy()
+    return facts.select(_fact_columns(options, context)).collect(engine="streaming")
 
 
 def _with_next_order(sessions: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFrame:
@@ -262,15 +373,15 @@ def _with_next_order(sessions: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFra
     return indexed.join(found, on="index", how="left").drop("index")
 
 
-def stage_code() -> pl.Expr:
-    """Deepest stage of a session (SPEC §5), from its aggregated flags."""
+def stage_code(ladder: EventLadder) -> pl.Expr:
+    """Deepest stage of a session (SPEC §5), from its aggregated facts."""
     advocacy = (pl.col("last_advocacy") >= pl.col("first_order_time")).fill_null(False)
     reached = [
         (advocacy, STAGE_CODE["advocacy"]),
         (pl.col("repeat_order").fill_null(False), STAGE_CODE["retention"]),
         (pl.col("first_order").fill_null(False), STAGE_CODE["purchase"]),
-        (_has(DECIDED), STAGE_CODE["decision"]),
-        (_has(CONSIDERED), STAGE_CODE["consideration"]),
+        (pl.col("deepest_event") >= ladder.decided_from, STAGE_CODE["decision"]),
+        (pl.col("deepest_event") >= ladder.considered_from, STAGE_CODE["consideration"]),
     ]
     code: pl.Expr = pl.lit(0, dtype=pl.UInt8)
     for condition, value in reversed(reached):
@@ -278,17 +389,19 @@ def stage_code() -> pl.Expr:
     return code.alias("stage")
 
 
-def _fact_columns(options: UnitOptions, *, money: bool) -> list[pl.Expr | str]:
+def _fact_columns(options: UnitOptions, context: _Context) -> list[pl.Expr | str]:
+    money = context.order_value is not None
     value = pl.col("order_value").cast(pl.Float64) if money else pl.lit(None, dtype=pl.Float64)
     columns: list[pl.Expr | str] = ["user"]
     columns += ["session"] if options.session_ids else []
     columns += ["breakdown"] if options.breakdown is not None else []
-    columns += ["last_event"]
+    spans = options.spans or options.facts != "stages"
+    columns += ["last_event"] if spans else []
     if options.facts != "carts":
+        columns += ["first_event"] if spans else []
         columns += [
-            "first_event",
             "events",
-            stage_code(),
+            stage_code(context.ladder),
             pl.col("orders").fill_null(0),
             value.fill_null(0.0).alias("order_value") if money else value.alias("order_value"),
         ]

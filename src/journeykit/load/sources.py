@@ -34,36 +34,48 @@ class Source:
 
     frame: pl.LazyFrame
     label: str
+    parquet_files: tuple[Path, ...] = ()
+    """Every file read, when all of them are Parquet (their footers hold statistics)."""
 
 
 def open_sources(paths: list[str], input_format: InputFormat | None = None) -> Source:
     """Scan ``paths`` lazily; ``-`` reads CSV (or ``input_format``) from stdin."""
     if not paths:
         raise UsageError("no input given; pass a file, a glob, a directory or - for stdin")
-    frames = [_scan_one(path, input_format) for path in paths]
+    scans = [_scan_one(path, input_format) for path in paths]
+    frames = [frame for frame, _ in scans]
     frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
+    files = [f for _, group in scans for f in group]
+    everything_parquet = all(group for _, group in scans) and all(
+        _format_of(f, input_format) == "parquet" for f in files
+    )
     return Source(
-        frame=frame, label=paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1})"
+        frame=frame,
+        label=paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1})",
+        parquet_files=tuple(files) if everything_parquet else (),
     )
 
 
-def _scan_one(path: str, input_format: InputFormat | None) -> pl.LazyFrame:
+def _scan_one(path: str, input_format: InputFormat | None) -> tuple[pl.LazyFrame, list[Path]]:
+    """The scan of one input argument and the files it reads (none for stdin)."""
     if path == "-":
-        return _read_stdin(input_format or "csv")
+        return _read_stdin(input_format or "csv"), []
     target = Path(path)
     if target.is_dir():
         return _scan_directory(target, input_format)
     if any(char in path for char in "*?["):
-        files = sorted(glob.glob(path, recursive=True))
+        files = [Path(f) for f in sorted(glob.glob(path, recursive=True))]
         if not files:
             raise DataError(f"{path}: no file matches this pattern")
-        return _scan_files([Path(f) for f in files], input_format, label=path)
+        return _scan_files(files, input_format, label=path), files
     if not target.exists():
         raise DataError(f"{path}: no such file")
-    return _scan_files([target], input_format, label=path)
+    return _scan_files([target], input_format, label=path), [target]
 
 
-def _scan_directory(directory: Path, input_format: InputFormat | None) -> pl.LazyFrame:
+def _scan_directory(
+    directory: Path, input_format: InputFormat | None
+) -> tuple[pl.LazyFrame, list[Path]]:
     files = sorted(
         p for p in directory.rglob("*") if p.is_file() and _format_of(p, None, quiet=True)
     )
@@ -71,8 +83,9 @@ def _scan_directory(directory: Path, input_format: InputFormat | None) -> pl.Laz
         raise DataError(f"{directory}: no event files (Parquet, CSV, TSV, NDJSON, Arrow) inside")
     formats = {_format_of(p, input_format) for p in files}
     if formats == {"parquet"}:
-        return _checked(pl.scan_parquet(directory, hive_partitioning=True), str(directory))
-    return _scan_files(files, input_format, label=str(directory))
+        scan = pl.scan_parquet(directory, hive_partitioning=True)
+        return _checked(scan, str(directory)), files
+    return _scan_files(files, input_format, label=str(directory)), files
 
 
 def _scan_files(files: list[Path], input_format: InputFormat | None, *, label: str) -> pl.LazyFrame:
