@@ -309,8 +309,10 @@ def _with_orders(
     if tables.carts is not None:
         started = pl.col("first_cart").is_not_null() | pl.col("first_checkout").is_not_null()
         if options.facts == "carts":
-            carts = tables.carts.filter(started).join(tables.every, on=keys, nulls_equal=True)
-            return _with_next_order(carts, placed).select(_fact_columns(options, context))
+            carts = tables.carts.lazy().filter(started)
+            carts = carts.join(tables.every.lazy(), on=keys, nulls_equal=True)
+            found = _with_next_order(carts.collect(engine="streaming"), placed)
+            return found.select(_fact_columns(options, context))
         sessions = tables.every.join(tables.carts, on=keys, how="left", nulls_equal=True)
     else:
         sessions = tables.every
@@ -348,29 +350,28 @@ def _with_next_order(sessions: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFra
     """The user's first order strictly after the last event of each cart session (recovery
     needs it for no other session). ``placed`` is in (user, time, row) order, so of orders at
     the same instant the first placed is found."""
-    indexed = sessions.with_row_index("index")
-    carts = (
-        indexed.filter(pl.col("first_cart").is_not_null())
-        .select("index", "user", "last_event")
-        .sort("user", "last_event")
-    )
+    is_cart = pl.col("first_cart").is_not_null()
     following = placed.select(
         "user",
         pl.col("time").alias("placed_at"),
         pl.col("time").alias("next_order_time"),
         pl.col("value").alias("next_order_value"),
     )
-    after = carts.join_asof(
-        following,
-        left_on="last_event",
-        right_on="placed_at",
-        by="user",
-        strategy="forward",
-        allow_exact_matches=False,
-        check_sortedness=False,
+    carts = (
+        sessions.filter(is_cart)
+        .sort("user", "last_event")
+        .join_asof(
+            following,
+            left_on="last_event",
+            right_on="placed_at",
+            by="user",
+            strategy="forward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
+        .drop("placed_at")
     )
-    found = after.select("index", "next_order_time", "next_order_value")
-    return indexed.join(found, on="index", how="left").drop("index")
+    return pl.concat([carts, sessions.filter(~is_cart)], how="diagonal")
 
 
 def stage_code(ladder: EventLadder) -> pl.Expr:
