@@ -26,7 +26,7 @@ from journeykit.journey import (
 from journeykit.journey.spec import StageRules
 from journeykit.journey.units import EventLadder
 from journeykit.load.events import load_events
-from journeykit.load.footer import complete_time_range
+from journeykit.load.footer import read_footers
 
 COLUMNS = ("user_id", "session_id", "ts", "event", "price")
 ROWS = [
@@ -63,6 +63,22 @@ def test_a_colliding_session_hash_is_detected_and_grouped_again(monkeypatch):
     tried.clear()
     assert summary(log, SummarySpec()).table.equals(expected[1])
     assert len(tried) == 2
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        lambda u: f"user-{u}",  # text users: user min/max aggregates
+        lambda u: -u,  # negative integers, packed with the deepest stage
+        lambda u: 2**61 + u,  # too large to pack
+    ],
+)
+def test_every_kind_of_user_gives_the_same_stages(user):
+    expected = stages(log_of(ROWS, COLUMNS), StagesSpec(by="user"))
+    log = log_of([(user(row[0]), *row[1:]) for row in ROWS], COLUMNS)
+    result = stages(log, StagesSpec(by="user"))
+    assert result.table.equals(expected.table)
+    assert result.sessions.equals(expected.sessions)
 
 
 def test_hand_computed_figures_of_the_small_log():
@@ -117,9 +133,13 @@ def _utc_times(unit, values):
 def test_footers_give_the_time_range_of_clean_files(tmp_path, unit, values, first, last):
     path = _write(tmp_path / "e.parquet", _utc_times(unit, values), [1, 2, 3])
     micro = datetime(1970, 1, 1, tzinfo=UTC).timestamp()
-    found = complete_time_range((path,), "user_id", "event_time")
+    found = read_footers((path,), "user_id", "event_time")
     assert found is not None
-    assert [round((t.timestamp() - micro) * 1e6) for t in found] == [first, last]
+    assert [round((t.timestamp() - micro) * 1e6) for t in (found.first, found.last)] == [
+        first,
+        last,
+    ]
+    assert found.users == (1, 3)
 
 
 def test_footers_prove_nothing_with_nulls_naive_times_or_no_statistics(tmp_path):
@@ -128,8 +148,8 @@ def test_footers_prove_nothing_with_nulls_naive_times_or_no_statistics(tmp_path)
     naive = _write(tmp_path / "b.parquet", pa.array([1, 2, 3], pa.timestamp("us")), [1, 2, 3])
     bare = _write(tmp_path / "c.parquet", times, [1, 2, 3], write_statistics=False)
     for path in (with_null, naive, bare):
-        assert complete_time_range((path,), "user_id", "event_time") is None
-    assert complete_time_range((with_null,), "user_id", "missing") is None
+        assert read_footers((path,), "user_id", "event_time") is None
+    assert read_footers((with_null,), "user_id", "missing") is None
 
 
 def test_the_profile_from_footers_equals_the_profile_from_a_pass(tmp_path, monkeypatch):

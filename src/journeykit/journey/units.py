@@ -28,6 +28,7 @@ import polars as pl
 from journeykit.chunks import fits_in_memory, per_user
 from journeykit.derive import (
     SessionKeys,
+    Tag,
     hashed_sessions,
     order_value,
     orders,
@@ -190,12 +191,20 @@ def _grouped_facts(log: EventLog, context: _Context, options: UnitOptions) -> pl
     marked = _marked_names(options)
     marked_events = _events(log, options, context.ladder, sorted(marked | {PURCHASE}))
 
+    events = _events(log, options, context.ladder)
+    tag = None
+    if options.facts != "carts":
+        deepest = pl.col("event").to_physical().alias("deepest_event")
+        users, dtype = log.profile.user_range, events.collect_schema()["user"]
+        tag = Tag(deepest, bound=max(len(context.ladder.names), 1), users=users, user_dtype=dtype)
+
     def build(key: pl.Expr, owner: list[pl.Expr]) -> list[pl.LazyFrame]:
         value = [pl.col("session").first()] if options.session_ids else []
-        every = _events(log, options, context.ladder).group_by(key)
-        return [every.agg(*owner, *value, *_every_aggregates(options)), marked_events]
+        aggregates = _every_aggregates(options, deepest=False)
+        every = events.group_by(key).agg(*owner, *value, *aggregates)
+        return [every, marked_events]
 
-    keys, (every, marked_df) = hashed_sessions(build)
+    keys, (every, marked_df) = hashed_sessions(build, tag=tag)
     events_of = partial(_events_named, keys.keyed(marked_df).lazy(), context.ladder)
     frames = pl.collect_all(
         _table_queries(events_of, keys.columns, options, context), engine="streaming"
@@ -256,7 +265,9 @@ def _table_queries(
         queries.append(marked.group_by(by).agg(_cart_aggregates(context.line_value)))
     if options.facts != "carts":
         advocates = events_of(list(options.rules.advocacy))
-        queries.append(advocates.group_by(by).agg(pl.col("time").max().alias("last_advocacy")))
+        user = [] if "user" in by else [pl.col("user").first()]
+        last = pl.col("time").max().alias("last_advocacy")
+        queries.append(advocates.group_by(by).agg(*user, last))
     return queries
 
 
@@ -267,18 +278,18 @@ def _tables(keys: SessionKeys, frames: list[pl.DataFrame], options: UnitOptions)
     return _Tables(keys, every, carts, advocacy)
 
 
-def _every_aggregates(options: UnitOptions) -> list[pl.Expr]:
+def _every_aggregates(options: UnitOptions, *, deepest: bool = True) -> list[pl.Expr]:
     """Aggregates over every event of a session; plain reductions, so that the streaming engine
-    computes them without keeping the session's rows."""
+    computes them without keeping the session's rows (``deepest``: with ``deepest_event``, which
+    ``hashed_sessions`` can compute instead)."""
     time = pl.col("time")
     spans = options.spans or options.facts != "stages"
     aggregates = [time.max().alias("last_event")] if spans else []
     if options.facts != "carts":
         aggregates += [time.min().alias("first_event")] if spans else []
-        aggregates += [
-            pl.len().cast(pl.UInt32).alias("events"),
-            pl.col("event").to_physical().max().alias("deepest_event"),
-        ]
+        aggregates.append(pl.len().cast(pl.UInt32).alias("events"))
+        if deepest:
+            aggregates.append(pl.col("event").to_physical().max().alias("deepest_event"))
     if options.breakdown is not None:
         # The value on the first event in (time, row) order.
         aggregates.append(pl.col("breakdown").min_by(pl.struct("time", "row")))
@@ -330,17 +341,14 @@ def _with_orders(
     )
     first_orders = placed.lazy().filter(pl.col("order_number") == 1)
     first_orders = first_orders.select("user", pl.col("time").alias("first_order_time"))
-    # Only a session that owns an order or has an advocacy event needs these joins: the others,
-    # most sessions, skip them.
-    involved = tables.keys.among(per_session) | tables.keys.among(tables.advocacy)
-    every = sessions.lazy()
-    joined = (
-        every.filter(involved)
-        .join(per_session.lazy(), on=keys, how="left", nulls_equal=True)
-        .join(tables.advocacy.lazy(), on=keys, how="left", nulls_equal=True)
-        .join(first_orders, on="user", how="left")
+    # Only a session that owns an order or has an advocacy event needs these facts (a few of
+    # them): they are put together on that small table, which one join adds to every session.
+    advocacy = tables.advocacy.lazy().join(first_orders, on="user", how="left")
+    advocacy = advocacy if "user" in keys else advocacy.drop("user")
+    involved = per_session.lazy().join(
+        advocacy, on=keys, how="full", coalesce=True, nulls_equal=True
     )
-    facts = pl.concat([joined, every.filter(~involved)], how="diagonal")
+    facts = sessions.lazy().join(involved, on=keys, how="left", nulls_equal=True)
     if options.facts == "all":
         facts = _with_next_order(facts.collect(engine="streaming"), placed).lazy()
     return facts.select(_fact_columns(options, context)).collect(engine="streaming")

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from journeykit.errors import DataError, UsageError, did_you_mean
-from journeykit.load.footer import complete_time_range
+from journeykit.load.footer import FooterFacts, read_footers
 from journeykit.load.roles import INTERNAL_NAMES, Roles, detect_roles
 from journeykit.load.sources import InputFormat, Source, open_sources, schema_of
 from journeykit.load.timestamps import epoch_unit, is_epoch, to_utc
@@ -49,6 +49,8 @@ class Profile:
     first: datetime | None
     last: datetime | None
     event_counts: dict[str, int]
+    user_range: tuple[int, int] | None = None
+    """The smallest and largest user of integer user columns (over every input row)."""
 
     @property
     def dropped_rows(self) -> int:
@@ -163,7 +165,7 @@ def load_frame(
     if options.dedupe:
         raw = raw.unique(maintain_order=True)
     time_expr = _time_expression(raw, roles, options.assume_tz, source.label)
-    known = _footer_range(source, roles)
+    known = _footers(source, roles)
     profile, mapping = _profile(raw, roles, time_expr, options.aliases, source.label, known)
     _check_usable(profile, roles, options.strict, source.label)
     dimensions = tuple(
@@ -193,9 +195,9 @@ def _time_expression(raw: pl.LazyFrame, roles: Roles, assume_tz: str, label: str
     return to_utc(column, dtype, assume_tz=assume_tz, unit=unit)
 
 
-def _footer_range(source: Source, roles: Roles) -> tuple[datetime, datetime] | None:
-    """The time range from the Parquet footers, when they prove that no row has a null user or
-    time and no user can be blank text (``footer.complete_time_range``)."""
+def _footers(source: Source, roles: Roles) -> FooterFacts | None:
+    """What the Parquet footers prove (``footer.read_footers``), for big files whose users
+    cannot be blank text."""
     user, time = roles.columns["user"], roles.columns["time"]
     assert user is not None and time is not None
     schema = schema_of(source.frame)
@@ -205,7 +207,7 @@ def _footer_range(source: Source, roles: Roles) -> tuple[datetime, datetime] | N
     dtype = schema[time]
     if not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
         return None
-    return complete_time_range(files, user, time)
+    return read_footers(files, user, time)
 
 
 def _is_text(dtype: pl.DataType) -> bool:
@@ -226,14 +228,14 @@ def _profile(
     time_expr: pl.Expr,
     aliases: dict[str, list[str]],
     label: str,
-    known_range: tuple[datetime, datetime] | None,
+    known: FooterFacts | None,
 ) -> tuple[Profile, EventMapping]:
     """Rows per raw event name, dropped rows by reason, and the first and last usable time.
 
     The usual case costs two light aggregations run together: rows per raw event name (a
     group-by on one column) and whole-input counts of unusable rows with the first and last
-    usable time; with ``known_range`` (no null user or time, from the Parquet footers) only the
-    first. Only inputs that do have unusable rows pay for the per-event corrections.
+    usable time (and the range of integer users); with ``known`` footers (no null user or time)
+    only the first. Only inputs that do have unusable rows pay for the per-event corrections.
     """
     schema = schema_of(raw)
     user, event = roles.columns["user"], roles.columns["event"]
@@ -242,16 +244,18 @@ def _profile(
     usable_time = pl.when(~bad_user).then(time_expr)
     raw_event = pl.col(event).cast(pl.String).alias("raw_event")
     per_event = raw.group_by(raw_event).agg(rows=pl.len())
-    if known_range is not None:
+    integers = schema[user].is_integer()
+    if known is not None:
         (groups,) = _collect(label, per_event)
-        first, last = known_range
-        figures: dict[str, Any] = {"bad_user": 0, "unusable": 0, "first": first, "last": last}
+        figures: dict[str, Any] = {"bad_user": 0, "unusable": 0}
+        figures.update(first=known.first, last=known.last, users=known.users)
     else:
         totals = raw.select(
             bad_user=bad_user.sum(),
             unusable=usable_time.null_count(),
             first=usable_time.min(),
             last=usable_time.max(),
+            users=pl.concat_list(pl.col(user).min(), pl.col(user).max()) if integers else None,
         )
         groups, totals_df = _collect(label, per_event, totals)
         figures = totals_df.row(0, named=True)
@@ -272,6 +276,7 @@ def _profile(
         "time": figures["unusable"] - figures["bad_user"],
         "event": int(groups.filter(is_blank_event)["kept"].sum()),
     }
+    users = figures["users"]
     if dropped["event"]:
         # The first and last times must come from rows that are kept.
         named_rows = raw.filter(~_blank(event, schema[event]))
@@ -283,6 +288,7 @@ def _profile(
         first=figures["first"],
         last=figures["last"],
         event_counts=dict(sorted(counts.items())),
+        user_range=None if users is None or None in users else (users[0], users[1]),
     )
     return profile, mapping
 

@@ -7,6 +7,7 @@ statistics.
 """
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,18 +16,26 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UNITS = ("milliseconds", "microseconds", "nanoseconds")
 
 
-def complete_time_range(
-    files: tuple[Path, ...], user: str, time: str
-) -> tuple[datetime, datetime] | None:
-    """The first and last time of ``files`` (UTC) if their footers show no null ``user`` or
-    ``time`` anywhere; ``None`` when they do, or when a row group lacks the statistics.
+@dataclass(frozen=True)
+class FooterFacts:
+    """What the footers of a log's files prove: no null user or time, and these ranges."""
+
+    first: datetime
+    last: datetime
+    users: tuple[int, int] | None
+    """The smallest and largest user, when users are signed integers with statistics."""
+
+
+def read_footers(files: tuple[Path, ...], user: str, time: str) -> FooterFacts | None:
+    """``FooterFacts`` of ``files`` if their footers show no null ``user`` or ``time``
+    anywhere; ``None`` when they do, or when a row group lacks the statistics.
 
     ``time`` must be stored as a UTC-adjusted Parquet timestamp (64-bit integers).
     """
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-    lows: list[int] = []
-    highs: list[int] = []
+    times: list[int] = []
+    users: list[int] | None = []
     for path in files:
         metadata = pq.read_metadata(path)
         names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
@@ -35,19 +44,36 @@ def complete_time_range(
         unit = _utc_unit(metadata.schema.column(names.index(time)).logical_type.to_json())
         if unit is None:
             return None
+        signed = _signed_integer(metadata.schema.column(names.index(user)))
         for group in range(metadata.num_row_groups):
             row_group = metadata.row_group(group)
             if row_group.num_rows == 0:
                 continue
-            users = row_group.column(names.index(user)).statistics
-            times = row_group.column(names.index(time)).statistics
-            if not _no_nulls(users) or not _no_nulls(times) or not times.has_min_max:
+            user_stats = row_group.column(names.index(user)).statistics
+            time_stats = row_group.column(names.index(time)).statistics
+            if not _no_nulls(user_stats) or not _no_nulls(time_stats):
                 return None
-            lows.append(_micros(times.min_raw, unit))
-            highs.append(_micros(times.max_raw, unit))
-    if not lows:
+            if not time_stats.has_min_max:
+                return None
+            times += [_micros(time_stats.min_raw, unit), _micros(time_stats.max_raw, unit)]
+            if users is not None and signed and user_stats.has_min_max:
+                users += [user_stats.min_raw, user_stats.max_raw]
+            else:
+                users = None
+    if not times:
         return None
-    return _EPOCH + timedelta(microseconds=min(lows)), _EPOCH + timedelta(microseconds=max(highs))
+    first, last = (_EPOCH + timedelta(microseconds=t) for t in (min(times), max(times)))
+    return FooterFacts(first, last, (min(users), max(users)) if users else None)
+
+
+def _signed_integer(column: Any) -> bool:
+    """Whether a Parquet column holds signed integers (plain or annotated as signed)."""
+    if column.physical_type not in ("INT32", "INT64"):
+        return False
+    described = json.loads(column.logical_type.to_json())
+    return described.get("Type") == "None" or (
+        described.get("Type") == "Int" and bool(described.get("isSigned"))
+    )
 
 
 def _no_nulls(statistics: Any) -> bool:

@@ -33,6 +33,8 @@ def is_epoch(dtype: pl.DataType) -> bool:
 def to_utc(column: str, dtype: pl.DataType, *, assume_tz: str, unit: str | None = None) -> pl.Expr:
     """An expression turning ``column`` (of ``dtype``) into UTC microseconds; unparsable → null."""
     col = pl.col(column)
+    if dtype == UTC_TIME:
+        return col
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
             col = col.dt.replace_time_zone(assume_tz, ambiguous="earliest", non_existent="null")
