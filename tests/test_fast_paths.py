@@ -5,6 +5,7 @@ from an ordered Enum, and the time range that Parquet footers give instead of a 
 data.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import polars as pl
@@ -111,9 +112,9 @@ def test_the_deepest_stage_is_the_largest_code_of_an_ordered_enum():
     assert (nothing.considered_from, nothing.decided_from) == (1, 1)
 
 
-def _write(path, times, users, **options):
+def _write(path, times, users, events=None, **options):
     table = pa.table({"user_id": pa.array(users, pa.int64()), "event_time": times})
-    table = table.append_column("event", pa.array(["view"] * len(users)))
+    table = table.append_column("event", pa.array(events or ["view"] * len(users), pa.string()))
     pq.write_table(table, path, row_group_size=2, **options)
     return path
 
@@ -153,12 +154,28 @@ def test_footers_prove_nothing_with_nulls_naive_times_or_no_statistics(tmp_path)
 
 
 def test_the_profile_from_footers_equals_the_profile_from_a_pass(tmp_path, monkeypatch):
-    times = _utc_times("us", [5_000_000, 1_000_000, 9_000_000, 7_000_000])
-    clean = _write(tmp_path / "clean.parquet", times, [1, 2, 3, 4])
-    dirty = _write(tmp_path / "dirty.parquet", times, [1, None, 3, 4])
-    passed = [load_events([str(p)]).profile for p in (clean, dirty)]
+    # Two rows of sample: 'add_to_cart' (which keeps 'cart' as it is), the blank and null
+    # events (dropped, with the first and last times) and 'buy' are found past it.
+    times = _utc_times("us", [5_000_000, 2_000_000, 9_000_000, 1_000_000, 10_000_000, 8_000_000])
+    events = ["view", "cart", "add_to_cart", None, " ", "buy"]
+    clean = _write(tmp_path / "clean.parquet", times, [1, 2, 3, 4, 5, 6], events)
+    dirty = _write(tmp_path / "dirty.parquet", times, [1, None, 3, 4, 5, 6], events)
+    passed = [load_events([str(p)]) for p in (clean, dirty)]
     monkeypatch.setattr(events_module, "FOOTER_WORTH_BYTES", 0)
-    from_footer = [load_events([str(p)]).profile for p in (clean, dirty)]
-    assert from_footer == passed
-    assert passed[0].first == datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)
-    assert passed[1].dropped["user"] == 1
+    monkeypatch.setattr(events_module, "SAMPLE_ROWS", 2)
+    from_footer = [load_events([str(p)]) for p in (clean, dirty)]
+    assert from_footer[0].profile.event_counts is None  # proven present, not counted
+    assert [replace(log.profile, event_counts=None) for log in from_footer] == [
+        replace(log.profile, event_counts=None) for log in passed
+    ]
+    assert [log.event_counts for log in from_footer] == [log.event_counts for log in passed]
+    assert [log.warnings for log in from_footer] == [log.warnings for log in passed]
+    clean_profile = passed[0].profile
+    assert clean_profile.events == ("add_to_cart", "cart", "product_view", "purchase")
+    assert passed[0].event_counts == {"add_to_cart": 1, "cart": 1, "product_view": 1, "purchase": 1}
+    assert clean_profile.dropped == {"user": 0, "time": 0, "event": 2}
+    assert (clean_profile.first, clean_profile.last) == (
+        datetime(1970, 1, 1, 0, 0, 2, tzinfo=UTC),
+        datetime(1970, 1, 1, 0, 0, 9, tzinfo=UTC),
+    )
+    assert passed[1].profile.dropped["user"] == 1

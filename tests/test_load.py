@@ -39,7 +39,7 @@ def test_roles_are_detected_case_insensitively_in_priority_order():
     assert log.roles.columns["user"] == "User_ID"
     assert log.roles.columns["event"] == "Event_Type"
     assert log.roles.columns["price"] == "price"
-    assert log.profile.event_counts == {"add_to_cart": 1, "product_view": 1, "purchase": 1}
+    assert log.event_counts == {"add_to_cart": 1, "product_view": 1, "purchase": 1}
 
 
 def test_flags_override_detection():
@@ -63,7 +63,7 @@ def test_missing_event_column_suggests_rows_are():
 
 def test_rows_are_makes_every_row_that_event():
     log = load_frame(FRAME.drop("Event_Type"), LoadOptions(rows_are="purchase"))
-    assert log.profile.event_counts == {"purchase": 3}
+    assert log.event_counts == {"purchase": 3}
 
 
 def test_unknown_flag_column_is_a_usage_error_with_suggestion():
@@ -126,14 +126,14 @@ def test_alias_maps_only_when_the_canonical_name_is_absent():
         }
     )
     log = load_frame(frame)
-    assert log.profile.event_counts == {"add_to_cart": 1, "cart": 1, "purchase": 1}
+    assert log.event_counts == {"add_to_cart": 1, "cart": 1, "purchase": 1}
     assert any("'cart' kept as 'cart'" in w for w in log.warnings)
 
 
 def test_config_aliases_extend_the_vocabulary():
     frame = pl.DataFrame({"user_id": [1], "ts": ["2026-01-01"], "event": ["basket_add"]})
     log = load_frame(frame, LoadOptions(aliases={"add_to_cart": ["basket_add"]}))
-    assert log.profile.event_counts == {"add_to_cart": 1}
+    assert log.event_counts == {"add_to_cart": 1}
 
 
 def test_bad_rows_are_dropped_and_counted_once_under_the_first_problem():

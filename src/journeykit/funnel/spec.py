@@ -44,7 +44,7 @@ def resolve_steps(log: EventLog, requested: list[str] | None) -> tuple[tuple[str
 
     With no request, the default chain restricted to the events present in the data.
     """
-    present = set(log.profile.event_counts)
+    present = set(log.profile.events)
     if requested is None:
         steps = tuple(step for step in DEFAULT_FUNNEL if step in present)
         if len(steps) < 2:

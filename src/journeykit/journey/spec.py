@@ -99,7 +99,7 @@ def _resolve(log: EventLog, stage: str, name: str, warnings: list[str]) -> str:
     resolved = log.event_name(name)
     if resolved is not None:
         return resolved
-    present = set(log.profile.event_counts)
+    present = set(log.profile.events)
     warnings.append(
         f"stages.{stage}: event '{name}' does not occur in {log.label}"
         f"{did_you_mean(name, present)}; it matches nothing"

@@ -125,7 +125,7 @@ def session_facts(
         has_order=log.roles.has("order"),
         order_value=order_value(log.roles),
         line_value=cart_line_value(log.roles),
-        ladder=EventLadder.of(list(log.profile.event_counts), options.rules),
+        ladder=EventLadder.of(list(log.profile.events), options.rules),
     )
     rows = log.rows_for(None)
     if log.has_sessions and fits_in_memory(rows, GROUPED_BYTES_PER_ROW):

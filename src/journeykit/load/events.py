@@ -9,10 +9,11 @@ single profiling pass, and dropped.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import polars as pl
+from polars.lazyframe.group_by import LazyGroupBy
 
 from journeykit.errors import DataError, UsageError, did_you_mean
 from journeykit.load.footer import FooterFacts, read_footers
@@ -25,6 +26,9 @@ ROWS_ARE_COLUMN = "__rows_are"
 FOOTER_WORTH_BYTES = 64 * 2**20
 """Reading Parquet footers (importing pyarrow, about 0.15 s) saves a pass over the user and time
 columns: worth it from files of about this size."""
+SAMPLE_ROWS = 100_000
+"""The event names of this many first rows are taken as present when the footers make a pass
+unnecessary: only rows with other names are then grouped (see ``_sampled_groups``)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,11 @@ class Profile:
     dropped: dict[str, int]
     first: datetime | None
     last: datetime | None
-    event_counts: dict[str, int]
+    events: tuple[str, ...]
+    """The events (normalized names) of the kept rows, sorted."""
+    event_counts: dict[str, int] | None = None
+    """Kept rows per event, when the pass counted them (from footers, the profile only proves
+    which events occur: ``EventLog.event_counts`` counts them when asked)."""
     user_range: tuple[int, int] | None = None
     """The smallest and largest user of integer user columns (over every input row)."""
 
@@ -92,15 +100,25 @@ class EventLog:
     def has_money(self) -> bool:
         return self.roles.has("price") or self.roles.has("revenue")
 
+    @cached_property
+    def event_counts(self) -> dict[str, int]:
+        """Kept rows per event: the profile's counts, or one group-by when it has none."""
+        if self.profile.event_counts is not None:
+            return self.profile.event_counts
+        per_event = self.frame.group_by("event").agg(pl.len())
+        (counted,) = _collect(self.label, per_event)
+        return dict(sorted(counted.iter_rows()))
+
     def rows_for(self, events: set[str] | None) -> int:
         """Kept rows whose event is in ``events`` (all kept rows for ``None``)."""
-        counts = self.profile.event_counts
-        return sum(counts.values()) if events is None else sum(counts.get(e, 0) for e in events)
+        if events is None:
+            return self.profile.rows - self.profile.dropped_rows
+        return sum(self.event_counts.get(e, 0) for e in events)
 
     def event_name(self, name: str) -> str | None:
         """The event of this log that ``name`` means: itself, what its raw value maps to, or a
         canonical name through the aliases; ``None`` when it is none of these."""
-        if name in self.profile.event_counts:
+        if name in self.profile.events:
             return name
         if name in self.mapping.names:
             return self.mapping.names[name]
@@ -109,7 +127,7 @@ class EventLog:
 
     def unknown_event(self, name: str, *, option: str, also: tuple[str, ...] = ()) -> UsageError:
         """The usage error for an event name that ``event_name`` does not know."""
-        present = set(self.profile.event_counts)
+        present = set(self.profile.events)
         choices = present | set(CANONICAL_EVENTS) | set(self.mapping.names) | set(also)
         return UsageError(
             f"{option}: '{name}' is neither a known event nor an event in {self.label}"
@@ -147,7 +165,7 @@ def load_frame(
 
     >>> frame = pl.DataFrame({"user_id": [1, 1], "ts": ["2026-01-01 10:00", "2026-01-01 10:05"],
     ...                       "event": ["view", "purchase"]})
-    >>> load_frame(frame).profile.event_counts
+    >>> load_frame(frame).event_counts
     {'product_view': 1, 'purchase': 1}
     """
     options = options or LoadOptions()
@@ -165,7 +183,7 @@ def load_frame(
     if options.dedupe:
         raw = raw.unique(maintain_order=True)
     time_expr = _time_expression(raw, roles, options.assume_tz, source.label)
-    known = _footers(source, roles)
+    known = None if options.dedupe else _footers(source, roles)
     profile, mapping = _profile(raw, roles, time_expr, options.aliases, source.label, known)
     _check_usable(profile, roles, options.strict, source.label)
     dimensions = tuple(
@@ -234,8 +252,10 @@ def _profile(
 
     The usual case costs two light aggregations run together: rows per raw event name (a
     group-by on one column) and whole-input counts of unusable rows with the first and last
-    usable time (and the range of integer users); with ``known`` footers (no null user or time)
-    only the first. Only inputs that do have unusable rows pay for the per-event corrections.
+    usable time (and the range of integer users). With ``known`` footers (no null user or time)
+    the footers give the counts and the range, and the event names come from
+    ``_sampled_groups``. Only inputs that do have unusable rows pay for the per-event
+    corrections.
     """
     schema = schema_of(raw)
     user, event = roles.columns["user"], roles.columns["event"]
@@ -243,34 +263,30 @@ def _profile(
     bad_user = _blank(user, schema[user])
     usable_time = pl.when(~bad_user).then(time_expr)
     raw_event = pl.col(event).cast(pl.String).alias("raw_event")
-    per_event = raw.group_by(raw_event).agg(rows=pl.len())
-    integers = schema[user].is_integer()
     if known is not None:
-        (groups,) = _collect(label, per_event)
-        figures: dict[str, Any] = {"bad_user": 0, "unusable": 0}
+        groups = _sampled_groups(raw, raw_event, label)
+        figures: dict[str, Any] = {"rows": known.rows, "bad_user": 0, "unusable": 0}
         figures.update(first=known.first, last=known.last, users=known.users)
     else:
-        totals = raw.select(
+        figures_of = raw.select(
+            rows=pl.len(),
             bad_user=bad_user.sum(),
             unusable=usable_time.null_count(),
             first=usable_time.min(),
             last=usable_time.max(),
-            users=pl.concat_list(pl.col(user).min(), pl.col(user).max()) if integers else None,
+            users=_range(user) if schema[user].is_integer() else None,
         )
-        groups, totals_df = _collect(label, per_event, totals)
-        figures = totals_df.row(0, named=True)
+        groups, totals = _collect(label, _rows_per(raw.group_by(raw_event)), figures_of)
+        figures = totals.row(0, named=True)
     groups = groups.with_columns(kept=pl.col("rows"))
     if figures["unusable"]:
         unusable = raw.filter(usable_time.is_null()).group_by(raw_event).agg(unusable=pl.len())
         groups = groups.join(
             _collect(label, unusable)[0], on="raw_event", how="left", nulls_equal=True
         ).with_columns(kept=pl.col("rows") - pl.col("unusable").fill_null(0))
-    is_blank_event = groups["raw_event"].is_null() | (groups["raw_event"].str.strip_chars() == "")
-    named = groups.filter(~is_blank_event & (pl.col("kept") > 0))
+    is_blank_event = _blank("raw_event", pl.String())
+    named = groups.filter(~is_blank_event & (pl.col("kept").is_null() | (pl.col("kept") > 0)))
     mapping = build_mapping(sorted(named["raw_event"].to_list()), aliases)
-    counts: dict[str, int] = {}
-    for raw_name, kept in named.select("raw_event", "kept").iter_rows():
-        counts[mapping.names[raw_name]] = counts.get(mapping.names[raw_name], 0) + kept
     dropped = {
         "user": figures["bad_user"],
         "time": figures["unusable"] - figures["bad_user"],
@@ -281,16 +297,51 @@ def _profile(
         # The first and last times must come from rows that are kept.
         named_rows = raw.filter(~_blank(event, schema[event]))
         span = named_rows.select(first=usable_time.min(), last=usable_time.max())
-        figures = _collect(label, span)[0].row(0, named=True)
+        figures.update(_collect(label, span)[0].row(0, named=True))
     profile = Profile(
-        rows=int(groups["rows"].sum()),
+        rows=figures["rows"],
         dropped=dropped,
         first=figures["first"],
         last=figures["last"],
-        event_counts=dict(sorted(counts.items())),
+        events=tuple(sorted({mapping.names[raw_name] for raw_name in named["raw_event"]})),
+        event_counts=_event_counts(named, mapping),
         user_range=None if users is None or None in users else (users[0], users[1]),
     )
     return profile, mapping
+
+
+def _event_counts(named: pl.DataFrame, mapping: EventMapping) -> dict[str, int] | None:
+    """Kept rows per normalized event, ``None`` when some name's rows were not counted."""
+    if named["kept"].has_nulls():
+        return None
+    counts: dict[str, int] = {}
+    for raw_name, kept in named.select("raw_event", "kept").iter_rows():
+        counts[mapping.names[raw_name]] = counts.get(mapping.names[raw_name], 0) + kept
+    return dict(sorted(counts.items()))
+
+
+def _range(column: str) -> pl.Expr:
+    return pl.concat_list(pl.col(column).min(), pl.col(column).max())
+
+
+def _rows_per(groups: LazyGroupBy) -> pl.LazyFrame:
+    return groups.agg(rows=pl.len().cast(pl.Int64))
+
+
+def _sampled_groups(raw: pl.LazyFrame, raw_event: pl.Expr, label: str) -> pl.DataFrame:
+    """Raw event names (``raw_event, rows``) without a group-by over every row.
+
+    The names of the first rows occur (their ``rows`` are left null: not counted); only the rows
+    with other names, or none, are grouped and counted: usually few, and a filter on a
+    dictionary-encoded Parquet column skips whole pages whose dictionary matches nothing.
+    Blank names are never taken from the sample, so their rows are always counted.
+    """
+    (seen,) = _collect(label, raw.head(SAMPLE_ROWS).select(raw_event.unique()))
+    names = seen.filter(~_blank("raw_event", pl.String()))["raw_event"]
+    others = raw.filter(raw_event.is_null() | ~raw_event.is_in(names.implode()))
+    (counted,) = _collect(label, _rows_per(others.group_by(raw_event)))
+    present = pl.DataFrame({"raw_event": names}).with_columns(rows=pl.lit(None, pl.Int64))
+    return pl.concat([present, counted])
 
 
 def _normalize(

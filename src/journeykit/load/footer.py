@@ -20,6 +20,7 @@ _UNITS = ("milliseconds", "microseconds", "nanoseconds")
 class FooterFacts:
     """What the footers of a log's files prove: no null user or time, and these ranges."""
 
+    rows: int
     first: datetime
     last: datetime
     users: tuple[int, int] | None
@@ -36,8 +37,10 @@ def read_footers(files: tuple[Path, ...], user: str, time: str) -> FooterFacts |
 
     times: list[int] = []
     users: list[int] | None = []
+    rows = 0
     for path in files:
         metadata = pq.read_metadata(path)
+        rows += metadata.num_rows
         names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
         if user not in names or time not in names:
             return None
@@ -63,7 +66,7 @@ def read_footers(files: tuple[Path, ...], user: str, time: str) -> FooterFacts |
     if not times:
         return None
     first, last = (_EPOCH + timedelta(microseconds=t) for t in (min(times), max(times)))
-    return FooterFacts(first, last, (min(users), max(users)) if users else None)
+    return FooterFacts(rows, first, last, (min(users), max(users)) if users else None)
 
 
 def _signed_integer(column: Any) -> bool:

@@ -120,7 +120,7 @@ def _input_facts(report: Report) -> dict[str, Any]:
         "dropped": profile.dropped,
         "first_event": None if profile.first is None else utc_text(profile.first),
         "last_event": None if profile.last is None else utc_text(profile.last),
-        "event_counts": profile.event_counts,
+        "event_counts": log.event_counts,
     }
 
 

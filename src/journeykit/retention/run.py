@@ -49,24 +49,27 @@ def user_cells(log: EventLog, spec: RetentionSpec) -> tuple[pl.DataFrame, pl.Dat
     """Cohort sizes (``cohort, cohort_size``) and returning users (``cohort, period, retained``)
     for periods 1…N, cohorts and periods as ``period_index`` numbers.
 
-    One query: each active (user, period) row learns its user's cohort (a window over the user),
-    so k = period − cohort; k = 0 holds exactly one row per cohort member.
+    ``on``: each active (user, period) row joins its user's cohort, so k = period − cohort and
+    k = 0 holds exactly one row per cohort member. ``unbounded``: a user counts in every period up
+    to the last one they returned in, so one group-by over users gives cohort and last return.
     """
-    active = _active_periods(log, spec).with_columns(
-        pl.col("period").filter("is_cohort").min().over("user").alias("cohort")
-    )
-    k = (pl.col("period") - pl.col("cohort")).alias("k")
+    active = _active_periods(log, spec)
+    cohort = pl.col("period").filter("is_cohort").min().alias("cohort")
     if spec.mode == "unbounded":
         # Returning in some period ≥ c + k ⇔ the user's last return period is ≥ c + k.
-        last = pl.col("period").filter("is_return").max().over("user") - pl.col("cohort")
+        last = pl.col("period").filter("is_return").max() - cohort
         members = (
-            active.with_columns(last.clip(0, spec.periods).fill_null(0).alias("last"))
-            .filter(k == 0)
-            .select("cohort", pl.col("last").alias("k"))
+            active.group_by("user")
+            .agg(cohort, last.clip(0, spec.periods).fill_null(0).alias("k"))
+            .filter(pl.col("cohort").is_not_null())
         )
         counts = members.group_by("cohort", "k").len("retained").collect(engine="streaming")
         return _sizes(counts), _at_least(counts, spec.periods)
-    counted = active.filter(k.is_between(0, spec.periods) & ((k == 0) | pl.col("is_return")))
+    cohorts = active.group_by("user").agg(cohort)
+    k = (pl.col("period") - pl.col("cohort")).alias("k")
+    counted = active.join(cohorts, on="user").filter(
+        k.is_between(0, spec.periods) & ((k == 0) | pl.col("is_return"))
+    )
     counts = counted.group_by("cohort", k).len("retained").collect(engine="streaming")
     returned = counts.filter(pl.col("k") >= 1).rename({"k": "period"})
     return _sizes(counts.filter(pl.col("k") == 0)), returned

@@ -67,7 +67,7 @@ def build_spec(
     returning = resolve_event(log, return_event, "--return-event")
     spec = RetentionSpec.model_validate({"cohort_event": cohort, "return_event": returning, **rest})
     _check_value(log, spec)
-    present = log.profile.event_counts
+    present = log.profile.events
     warnings = []
     if cohort != ANY_EVENT and cohort not in present:
         warnings.append(f"cohort event '{cohort}' does not occur in {log.label}: no cohorts")
