@@ -23,9 +23,14 @@ def gap_sessions(gap: timedelta) -> pl.Expr:
     A session starts at a user's first event and whenever the gap to the previous event is
     ≥ ``gap``.
     """
+    return count_within_user(pl.col("time").diff() >= gap)
+
+
+def count_within_user(starts: pl.Expr) -> pl.Expr:
+    """How many rows so far, in each user's run of a frame sorted by user, were ``starts``
+    (a user's first row always counts): a running number, without a window over users."""
     first_of_user = (pl.col("user") != pl.col("user").shift()).fill_null(True)
-    starts = first_of_user | (pl.col("time").diff() >= gap)
-    number = starts.cum_sum()
+    number = (first_of_user | starts).cum_sum()
     return (number - pl.when(first_of_user).then(number).forward_fill() + 1).cast(pl.UInt32)
 
 
@@ -96,8 +101,9 @@ def orders(events: pl.DataFrame, *, has_order_column: bool, value: pl.Expr | Non
             pl.col("value").sum() if value is not None else pl.col("value").first(),
         )
     )
-    # Groups keep the order of their first row, which is (user, time, row): no sort needed.
-    return grouped.with_columns(pl.int_range(1, pl.len() + 1).over("user").alias("order_number"))
+    # Groups keep the order of their first row, which is (user, time, row): no sort needed,
+    # and each user's orders are one run of rows.
+    return grouped.with_columns(count_within_user(pl.lit(True)).alias("order_number"))
 
 
 def session_key(seed: int) -> pl.Expr:
