@@ -7,7 +7,7 @@ from functools import partial
 import polars as pl
 
 from journeykit.journey.spec import AbandonmentSpec
-from journeykit.journey.units import UnitOptions, session_facts
+from journeykit.journey.units import UnitOptions, abandoned, converted, session_facts
 from journeykit.load.events import EventLog
 
 NONE_LABEL = "(none)"
@@ -87,16 +87,6 @@ def _result(sums: pl.DataFrame, spec: AbandonmentSpec, *, has_money: bool) -> Ab
             .rename({"breakdown": spec.breakdown})
         )
     return AbandonmentResult(table=table, total=total, spec=spec, has_money=has_money)
-
-
-def converted(started: str = "first_cart") -> pl.Expr:
-    """A purchase in the session at or after ``started`` (timestamps only)."""
-    return (pl.col("last_purchase") >= pl.col(started)).fill_null(False)
-
-
-def abandoned() -> pl.Expr:
-    """A cart session with no purchase at or after its first add-to-cart."""
-    return pl.col("first_cart").is_not_null() & ~converted()
 
 
 def cart_flags(window: timedelta, data_last: datetime | None) -> list[pl.Expr]:

@@ -6,9 +6,8 @@ from typing import Any
 import polars as pl
 
 from journeykit.derive import SESSION_KEY, hashed_sessions, order_key, order_value
-from journeykit.journey.abandonment import abandoned
 from journeykit.journey.spec import Period, SummarySpec
-from journeykit.journey.units import CART, PURCHASE, UnitOptions, session_facts
+from journeykit.journey.units import CART, PURCHASE, UnitOptions, abandoned, session_facts
 from journeykit.load.events import EventLog
 
 COLUMNS = [

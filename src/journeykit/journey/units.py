@@ -16,8 +16,8 @@ session's first event, when asked), ``first_event``, ``last_event``, ``events``,
 index into ``STAGES``), ``first_cart``, ``first_checkout``, ``last_purchase``, ``cart_value``
 (Σ value of add_to_cart − Σ of remove_from_cart, not floored, null without money), ``orders``
 (orders that happen in the session), ``order_value``, ``next_order_time`` and
-``next_order_value`` (for cart sessions: the user's first order strictly after the session's last
-event; null otherwise).
+``next_order_value`` (for abandoned cart sessions: the user's first order strictly after the
+session's last event; null otherwise).
 """
 
 from collections.abc import Callable
@@ -354,11 +354,21 @@ def _with_orders(
     return facts.select(_fact_columns(options, context)).collect(engine="streaming")
 
 
+def converted(started: str = "first_cart") -> pl.Expr:
+    """A purchase in the session at or after ``started`` (timestamps only)."""
+    return (pl.col("last_purchase") >= pl.col(started)).fill_null(False)
+
+
+def abandoned() -> pl.Expr:
+    """A cart session with no purchase at or after its first add-to-cart."""
+    return pl.col("first_cart").is_not_null() & ~converted()
+
+
 def _with_next_order(sessions: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFrame:
-    """The user's first order strictly after the last event of each cart session (recovery
-    needs it for no other session). ``placed`` is in (user, time, row) order, so of orders at
-    the same instant the first placed is found."""
-    is_cart = pl.col("first_cart").is_not_null()
+    """The user's first order strictly after the last event of each abandoned cart session
+    (recovery needs it for no other session). ``placed`` is in (user, time, row) order, so of
+    orders at the same instant the first placed is found."""
+    lost = abandoned()
     following = placed.select(
         "user",
         pl.col("time").alias("placed_at"),
@@ -366,7 +376,7 @@ def _with_next_order(sessions: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFra
         pl.col("value").alias("next_order_value"),
     )
     carts = (
-        sessions.filter(is_cart)
+        sessions.filter(lost)
         .sort("user", "last_event")
         .join_asof(
             following,
@@ -379,7 +389,7 @@ def _with_next_order(sessions: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFra
         )
         .drop("placed_at")
     )
-    return pl.concat([carts, sessions.filter(~is_cart)], how="diagonal")
+    return pl.concat([carts, sessions.filter(~lost)], how="diagonal")
 
 
 def stage_code(ladder: EventLadder) -> pl.Expr:
