@@ -46,7 +46,7 @@ class LoadOptions:
 
 @dataclass(frozen=True)
 class Profile:
-    """What one pass over the whole input found."""
+    """What profiling the whole input found (one light pass, or footers and a filtered one)."""
 
     rows: int
     dropped: dict[str, int]
@@ -253,7 +253,7 @@ def _profile(
     The usual case costs two light aggregations run together: rows per raw event name (a
     group-by on one column) and whole-input counts of unusable rows with the first and last
     usable time (and the range of integer users). With ``known`` footers (no null user or time)
-    the footers give the counts and the range, and the event names come from
+    the footers give the row count and the time and user ranges, and the event names come from
     ``_sampled_groups``. Only inputs that do have unusable rows pay for the per-event
     corrections.
     """
