@@ -52,6 +52,7 @@ def stages(log: EventLog, spec: StagesSpec) -> StagesResult:
         session_gap=spec.session_gap,
         session_ids=spec.rows,
         spans=spec.rows or spec.bounded,
+        orders=spec.rows,
         facts="stages",
     )
     if spec.rows:

@@ -1,11 +1,12 @@
 """Session facts: the per-session table that stages and abandonment aggregate (and summary, for
 sessions from the inactivity rule).
 
-With a session column, sessions need no event order: one streaming aggregation over every event,
-grouped by a hash of (user, session) (``derive.hashed_sessions``), gives each session's user,
-times, event count and deepest event-defined stage; the add-to-cart, remove, checkout, purchase and
-advocacy rows (a tenth of the events or less) are read once more into memory for the cart facts,
-the last advocacy event and the orders, and only the purchase rows are sorted. That holds every
+With a session column, sessions need no event order: the add-to-cart, remove, checkout,
+purchase and advocacy rows (a tenth of the events or less) are read into memory for the cart
+facts, the last advocacy event and the orders (only the purchase rows are sorted), then one
+streaming aggregation over every event (cart facts: over the events of the sessions those rows
+name as cart sessions), grouped by a hash of (user, session) (``derive.hashed_sessions``), gives
+each session's user, times, event count and deepest event-defined stage. That holds every
 session in memory, so it is used when the log fits (``GROUPED_BYTES_PER_ROW``). Otherwise, and
 for sessions from the inactivity rule, which need every user's events in time order, each chunk
 of whole users (``journeykit.chunks.per_user``) is sorted once, by (user, time, row). One row
@@ -15,12 +16,13 @@ per session, with the columns ``UnitOptions.facts`` asks for:
 session's first event, when asked), ``first_event``, ``last_event``, ``events``, ``stage`` (code,
 index into ``STAGES``), ``first_cart``, ``first_checkout``, ``last_purchase``, ``cart_value``
 (Σ value of add_to_cart − Σ of remove_from_cart, not floored, null without money), ``orders``
-(orders that happen in the session), ``order_value``, ``next_order_time`` and
+(orders that happen in the session) and ``order_value`` (with ``UnitOptions.orders``),
+``next_order_time`` and
 ``next_order_value`` (for abandoned cart sessions: the user's first order strictly after the
 session's last event; null otherwise).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -30,6 +32,7 @@ import polars as pl
 
 from journeykit.chunks import fits_in_memory, per_user
 from journeykit.derive import (
+    SESSION_KEY,
     SessionKeys,
     Tag,
     hashed_sessions,
@@ -63,6 +66,8 @@ class UnitOptions:
     spans: bool = True
     """Compute ``first_event`` and ``last_event`` (``stages`` needs them only for a period or
     labelled rows; cart facts always have ``last_event``)."""
+    orders: bool = True
+    """Compute each session's ``orders`` and ``order_value`` (stage counts need neither)."""
     facts: Literal["all", "stages", "carts"] = "all"
     """Which facts to compute: ``stages`` leaves out the cart columns and the next order;
     ``carts`` leaves out the stage, the orders of the session, ``first_event`` and ``events``,
@@ -123,8 +128,8 @@ def session_facts(
     """
     context = _Context(
         has_order=log.roles.has("order"),
-        order_value=order_value(log.roles),
-        line_value=cart_line_value(log.roles),
+        order_value=order_value(log.roles) if options.orders else None,
+        line_value=cart_line_value(log.roles) if options.facts != "stages" else None,
         ladder=EventLadder.of(list(log.profile.events), options.rules),
     )
     rows = log.rows_for(None)
@@ -133,19 +138,21 @@ def session_facts(
         return facts if reduce is None else reduce(facts)
     facts_of = partial(chunk_facts, context=context, options=options, has_session=log.has_sessions)
     compute = facts_of if reduce is None else (lambda chunk: reduce(facts_of(chunk)))
-    return per_user(_events(log, options, context.ladder), rows, compute)
+    return per_user(_events(log, options, context), rows, compute)
 
 
 def _events(
-    log: EventLog, options: UnitOptions, ladder: EventLadder, names: list[str] | None = None
+    log: EventLog, options: UnitOptions, context: _Context, names: list[str] | None = None
 ) -> pl.LazyFrame:
     """The columns the facts need, of the events in ``options.events_in`` (of ``names`` only)."""
-    wanted = ["user", "time", "row", "event", "session", "price", "quantity", "revenue", "order_id"]
+    wanted = ["user", "time", "row", "event", "session", "order_id"]
+    if context.order_value is not None or context.line_value is not None:
+        wanted += ["price", "quantity", "revenue"]
     frame = log.frame if names is None else log.events(names)
     schema = frame.collect_schema()
     columns: list[str | pl.Expr] = [c for c in wanted if c in schema]
     # Event names as a small Enum: chunks, spills and comparisons stop carrying strings.
-    columns[columns.index("event")] = pl.col("event").cast(ladder.dtype)
+    columns[columns.index("event")] = pl.col("event").cast(context.ladder.dtype)
     if options.breakdown is not None:
         columns.append(pl.col(options.breakdown).alias("breakdown"))
     frame = frame.select(columns)
@@ -187,14 +194,16 @@ class _Tables:
 def _grouped_facts(log: EventLog, context: _Context, options: UnitOptions) -> pl.DataFrame:
     """Session facts of a log with a session column (a null session value is its own session).
 
-    Every event is read once for the ``every`` table; the events the other tables and the
-    orders need (a tenth of them or less) are read once more, into memory, by a filter that
-    reaches the file scan.
+    The events the small tables and the orders need (a tenth of them or less) are read into
+    memory by a filter that reaches the file scan; then every event is read once more for the
+    ``every`` table (for cart facts only the events of the sessions with an add-to-cart or a
+    checkout, which those rows name: a third of the events or so go into the aggregation).
     """
     marked = _marked_names(options)
-    marked_events = _events(log, options, context.ladder, sorted(marked | {PURCHASE}))
+    marked_names = sorted(marked | {PURCHASE})
+    marked_df = _events(log, options, context, marked_names).collect(engine="streaming")
 
-    events = _events(log, options, context.ladder)
+    events = _events(log, options, context)
     tag = None
     if options.facts != "carts":
         deepest = pl.col("event").to_physical().alias("deepest_event")
@@ -204,10 +213,16 @@ def _grouped_facts(log: EventLog, context: _Context, options: UnitOptions) -> pl
     def build(key: pl.Expr, owner: list[pl.Expr]) -> list[pl.LazyFrame]:
         value = [pl.col("session").first()] if options.session_ids else []
         aggregates = _every_aggregates(options, deepest=False)
-        every = events.group_by(key).agg(*owner, *value, *aggregates)
-        return [every, marked_events]
+        if options.facts != "carts":
+            return [events.group_by(key).agg(*owner, *value, *aggregates)]
+        started = _events_named(marked_df.lazy(), context.ladder, [CART, CHECKOUT])
+        started_keys = started.select(key).unique().collect().to_series().implode()
+        # The key as a column first: a filter on the expression goes into the scan, which
+        # then hashes every event twice.
+        keyed = events.with_columns(key).filter(pl.col(SESSION_KEY).is_in(started_keys))
+        return [keyed.group_by(SESSION_KEY).agg(*owner, *value, *aggregates)]
 
-    keys, (every, marked_df) = hashed_sessions(build, tag=tag)
+    keys, (every,) = hashed_sessions(build, tag=tag)
     events_of = partial(_events_named, keys.keyed(marked_df).lazy(), context.ladder)
     frames = pl.collect_all(
         _table_queries(events_of, keys.columns, options, context), engine="streaming"
@@ -331,23 +346,26 @@ def _with_orders(
     else:
         sessions = tables.every
     assert tables.advocacy is not None
+    sums = [pl.len().cast(pl.UInt32).alias("orders"), pl.col("value").sum().alias("order_value")]
     per_session = (
         placed.lazy()
         .group_by(keys)
         .agg(
-            pl.len().cast(pl.UInt32).alias("orders"),
             (pl.col("order_number") == 1).any().alias("first_order"),
             (pl.col("order_number") >= 2).any().alias("repeat_order"),
-            pl.col("value").sum().alias("order_value"),
+            *(sums if options.orders else []),
         )
     )
     first_orders = placed.lazy().filter(pl.col("order_number") == 1)
     first_orders = first_orders.select("user", pl.col("time").alias("first_order_time"))
     # Only a session that owns an order or has an advocacy event needs these facts (a few of
-    # them): they are put together on that small table, which one join adds to every session.
+    # them): they are put together on that small table, down to the sessions they take past
+    # the event-defined stages (and their order sums), which one join adds to every session.
     advocacy = tables.advocacy.lazy().join(first_orders, on="user", how="left")
     advocacy = advocacy if "user" in keys else advocacy.drop("user")
     involved = per_session.join(advocacy, on=keys, how="full", coalesce=True, nulls_equal=True)
+    kept = ["orders", "order_value"] if options.orders else []
+    involved = involved.select(*keys, _order_stage(), *kept).filter(pl.col("order_stage") > 0)
     facts = sessions.lazy().join(involved, on=keys, how="left", nulls_equal=True)
     if options.facts == "all":
         facts = _with_next_order(facts.collect(engine="streaming"), placed).lazy()
@@ -392,20 +410,37 @@ def _with_next_order(sessions: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFra
     return pl.concat([carts, sessions.filter(~lost)], how="diagonal")
 
 
-def stage_code(ladder: EventLadder) -> pl.Expr:
-    """Deepest stage of a session (SPEC §5), from its aggregated facts."""
+def _order_stage() -> pl.Expr:
+    """``order_stage``: the stage a session reaches by its orders and advocacy (SPEC §5:
+    advocacy after the user's first order, a repeat order, the first order), else 0."""
     advocacy = (pl.col("last_advocacy") >= pl.col("first_order_time")).fill_null(False)
     reached = [
         (advocacy, STAGE_CODE["advocacy"]),
         (pl.col("repeat_order").fill_null(False), STAGE_CODE["retention"]),
         (pl.col("first_order").fill_null(False), STAGE_CODE["purchase"]),
+    ]
+    return _first_reached(reached).alias("order_stage")
+
+
+def stage_code(ladder: EventLadder) -> pl.Expr:
+    """Deepest stage of a session (SPEC §5): the stage of its orders and advocacy
+    (``order_stage``, null for a session with neither), which is deeper than any its events
+    define alone."""
+    reached: list[tuple[pl.Expr, int | pl.Expr]] = [
+        (pl.col("order_stage") > 0, pl.col("order_stage")),
         (pl.col("deepest_event") >= ladder.decided_from, STAGE_CODE["decision"]),
         (pl.col("deepest_event") >= ladder.considered_from, STAGE_CODE["consideration"]),
     ]
+    return _first_reached(reached).alias("stage")
+
+
+def _first_reached(reached: Sequence[tuple[pl.Expr, int | pl.Expr]]) -> pl.Expr:
+    """The stage of the first condition that holds (0 when none does or is known)."""
     code: pl.Expr = pl.lit(0, dtype=pl.UInt8)
     for condition, value in reversed(reached):
-        code = pl.when(condition).then(pl.lit(value, dtype=pl.UInt8)).otherwise(code)
-    return code.alias("stage")
+        stage = pl.lit(value, dtype=pl.UInt8) if isinstance(value, int) else value
+        code = pl.when(condition.fill_null(False)).then(stage).otherwise(code)
+    return code
 
 
 def _fact_columns(options: UnitOptions, context: _Context) -> list[pl.Expr | str]:
@@ -421,6 +456,9 @@ def _fact_columns(options: UnitOptions, context: _Context) -> list[pl.Expr | str
         columns += [
             "events",
             stage_code(context.ladder),
+        ]
+    if options.facts != "carts" and options.orders:
+        columns += [
             pl.col("orders").fill_null(0),
             value.fill_null(0.0).alias("order_value") if money else value.alias("order_value"),
         ]
