@@ -70,7 +70,8 @@ def test_a_colliding_session_hash_is_detected_and_grouped_again(monkeypatch):
     "user",
     [
         lambda u: f"user-{u}",  # text users: user min/max aggregates
-        lambda u: -u,  # negative integers, packed with the deepest stage
+        lambda u: -u,  # negative integers, packed with the deepest stage and the row
+        lambda u: 2**58 + u,  # packed with the deepest stage, too large to pack the row too
         lambda u: 2**61 + u,  # too large to pack
     ],
 )
@@ -80,6 +81,17 @@ def test_every_kind_of_user_gives_the_same_stages(user):
     result = stages(log, StagesSpec(by="user"))
     assert result.table.equals(expected.table)
     assert result.sessions.equals(expected.sessions)
+    # 1a, 1c, 3/null and 3d are one event each (a one-event session's largest packed row is
+    # its smallest), 1b and 2b are more
+    bounces = dict(result.sessions.select("stage", "bounces").iter_rows())
+    assert bounces == {
+        "awareness": 1,
+        "consideration": 0,
+        "decision": 0,
+        "purchase": 1,
+        "retention": 1,
+        "advocacy": 1,
+    }
 
 
 def test_hand_computed_figures_of_the_small_log():

@@ -135,7 +135,9 @@ class SessionKeys:
 
 Build = Callable[[pl.Expr, list[pl.Expr]], Sequence[pl.LazyFrame]]
 """``(key, owner) →`` queries; the first groups every session by ``key`` and aggregates
-``owner`` (its ``user``, and the largest ``tag``)."""
+``owner`` (its ``user``, the largest ``tag`` and, if asked, ``single_event``)."""
+
+SINGLE_EVENT = "single_event"
 
 
 @dataclass(frozen=True)
@@ -143,12 +145,15 @@ class Tag:
     """A small per-event integer in ``[0, bound)`` whose largest value per session is wanted.
 
     ``hashed_sessions`` folds it into the user aggregates when the users are integers in a known,
-    small enough ``users`` range (of ``user_dtype``)."""
+    small enough ``users`` range (of ``user_dtype``). With ``rows`` (the bound of the ``row``
+    column), the first table also says whether each session is one event (``single_event``),
+    for which the row is packed too when it fits, rather than every event counted."""
 
     expr: pl.Expr
     bound: int
     users: tuple[int, int] | None
     user_dtype: pl.DataType
+    rows: int | None = None
 
 
 def hashed_sessions(
@@ -158,19 +163,24 @@ def hashed_sessions(
 
     If a key of the first query holds two users (a hash collision), everything runs again with
     the next seed. With ``tag``, the first table also gets its largest value per session.
-    Integer users in a small enough range are packed with it (user × bound + tag): then
-    one ``max`` and one ``min`` give the user, the check and the tag, where each aggregate over
-    every event of millions of sessions costs about a second.
+    Integer users in a small enough range are packed with it (user × bound + tag, then × rows +
+    row with ``tag.rows``): then one ``max`` and one ``min`` give the user, the check, the tag
+    and whether the session is one event (its largest and smallest row are the same row),
+    where each aggregate over every event of millions of sessions costs about half a second.
     """
-    packed = _packed_owner(tag)
-    owner = packed or [pl.col("user").min(), pl.col("user").max().alias(_USER_CHECK)]
-    if tag is not None and not packed:
+    rows = _packed_rows(tag)
+    owner = [pl.col("user").min(), pl.col("user").max().alias(_USER_CHECK)]
+    if tag is not None and rows is not None:
+        owner = _packed_owner(tag, rows)
+    elif tag is not None:
         owner.append(tag.expr.max())
+    if tag is not None and tag.rows is not None and rows in (None, 1):
+        owner.append((pl.len() == 1).alias(SINGLE_EVENT))
     for seed in _KEY_SEEDS:
         key = session_key(seed)
         first, *others = pl.collect_all(build(key, owner), engine="streaming")
-        if packed and tag is not None:
-            first = _unpacked(first, tag)
+        if tag is not None and rows is not None:
+            first = _unpacked(first, tag, rows)
         if (first["user"] == first[_USER_CHECK]).all():
             return SessionKeys(key), [first.drop(_USER_CHECK), *others]
     raise AssertionError("three 64-bit session hashes collided")  # pragma: no cover
@@ -179,19 +189,34 @@ def hashed_sessions(
 _PACKED = "__packed"
 
 
-def _packed_owner(tag: Tag | None) -> list[pl.Expr]:
-    """``max`` and ``min`` of user × bound + tag, when that fits in 63 bits (else none)."""
-    if tag is None or tag.users is None or max(map(abs, tag.users)) * tag.bound >= 2**62:
-        return []
+def _packed_rows(tag: Tag | None) -> int | None:
+    """How the user aggregates pack: with the tag and the row (``tag.rows``), with the tag only
+    (1), or not at all (``None``), as far as user × bound [× rows] fits in 63 bits."""
+    if tag is None or tag.users is None:
+        return None
+    largest = max(map(abs, tag.users)) * tag.bound
+    if tag.rows is not None and largest * tag.rows < 2**62:
+        return tag.rows
+    return 1 if largest < 2**62 else None
+
+
+def _packed_owner(tag: Tag, rows: int) -> list[pl.Expr]:
+    """``max`` and ``min`` of (user × bound + tag) × rows + row (no row when ``rows`` is 1)."""
     packed = pl.col("user").cast(pl.Int64) * tag.bound + tag.expr.cast(pl.Int64)
+    if rows > 1:
+        packed = packed * rows + pl.col("row").cast(pl.Int64)
     return [packed.max().alias(_PACKED), packed.min().alias(_USER_CHECK)]
 
 
-def _unpacked(table: pl.DataFrame, tag: Tag) -> pl.DataFrame:
-    """``user``, the check and the largest tag back out of the packed aggregates."""
-    user = pl.col(_PACKED) // tag.bound
+def _unpacked(table: pl.DataFrame, tag: Tag, rows: int) -> pl.DataFrame:
+    """``user``, the check, the largest tag (and ``single_event`` when rows are packed) back out
+    of the packed aggregates."""
+    largest, smallest = pl.col(_PACKED) // rows, pl.col(_USER_CHECK) // rows
+    user = largest // tag.bound
+    single = pl.col(_PACKED) == pl.col(_USER_CHECK)
     return table.with_columns(
         user.cast(tag.user_dtype).alias("user"),
-        (pl.col(_USER_CHECK) // tag.bound).alias(_USER_CHECK),
-        (pl.col(_PACKED) - user * tag.bound).alias(tag.expr.meta.output_name()),
+        (smallest // tag.bound).alias(_USER_CHECK),
+        (largest - user * tag.bound).alias(tag.expr.meta.output_name()),
+        *([single.alias(SINGLE_EVENT)] if rows > 1 else []),
     ).drop(_PACKED)

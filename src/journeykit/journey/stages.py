@@ -5,6 +5,7 @@ from functools import partial
 
 import polars as pl
 
+from journeykit.derive import SINGLE_EVENT
 from journeykit.journey.spec import STAGES, StagesSpec
 from journeykit.journey.units import UnitOptions, session_facts
 from journeykit.load.events import EventLog
@@ -52,7 +53,7 @@ def stages(log: EventLog, spec: StagesSpec) -> StagesResult:
         session_gap=spec.session_gap,
         session_ids=spec.rows,
         spans=spec.rows or spec.bounded,
-        orders=spec.rows,
+        counts=spec.rows,
         facts="stages",
     )
     if spec.rows:
@@ -86,7 +87,7 @@ def stage_counts(facts: pl.DataFrame, spec: StagesSpec) -> pl.DataFrame:
         selected = selected.filter(spec.contains(pl.col("first_event")))
     by_session = selected.group_by("stage").agg(
         pl.len().cast(pl.Int64).alias("sessions"),
-        (pl.col("events") == 1).sum().cast(pl.Int64).alias("bounces"),
+        _single_event(selected).sum().cast(pl.Int64).alias("bounces"),
     )
     by_user = (
         selected.group_by("user")
@@ -96,6 +97,11 @@ def stage_counts(facts: pl.DataFrame, spec: StagesSpec) -> pl.DataFrame:
     )
     sessions, users = pl.collect_all([by_session, by_user], engine="streaming")
     return sessions.join(users, on="stage", how="full", coalesce=True).fill_null(0)
+
+
+def _single_event(facts: pl.LazyFrame) -> pl.Expr:
+    """Whether a session is one event: facts without counts say so (``single_event``)."""
+    return pl.col(SINGLE_EVENT) if SINGLE_EVENT in facts.collect_schema() else pl.col("events") == 1
 
 
 def _result(counts: pl.DataFrame, spec: StagesSpec) -> StagesResult:

@@ -33,6 +33,7 @@ import polars as pl
 from journeykit.chunks import fits_in_memory, per_user
 from journeykit.derive import (
     SESSION_KEY,
+    SINGLE_EVENT,
     SessionKeys,
     Tag,
     hashed_sessions,
@@ -66,8 +67,9 @@ class UnitOptions:
     spans: bool = True
     """Compute ``first_event`` and ``last_event`` (``stages`` needs them only for a period or
     labelled rows; cart facts always have ``last_event``)."""
-    orders: bool = True
-    """Compute each session's ``orders`` and ``order_value`` (stage counts need neither)."""
+    counts: bool = True
+    """Compute each session's ``events``, ``orders`` and ``order_value``; without them stage
+    facts say only whether the session is one event (``single_event``, all stage counts need)."""
     facts: Literal["all", "stages", "carts"] = "all"
     """Which facts to compute: ``stages`` leaves out the cart columns and the next order;
     ``carts`` leaves out the stage, the orders of the session, ``first_event`` and ``events``,
@@ -128,7 +130,7 @@ def session_facts(
     """
     context = _Context(
         has_order=log.roles.has("order"),
-        order_value=order_value(log.roles) if options.orders else None,
+        order_value=order_value(log.roles) if options.counts else None,
         line_value=cart_line_value(log.roles) if options.facts != "stages" else None,
         ladder=EventLadder.of(list(log.profile.events), options.rules),
     )
@@ -208,11 +210,13 @@ def _grouped_facts(log: EventLog, context: _Context, options: UnitOptions) -> pl
     if options.facts != "carts":
         deepest = pl.col("event").to_physical().alias("deepest_event")
         users, dtype = log.profile.user_range, events.collect_schema()["user"]
-        tag = Tag(deepest, bound=max(len(context.ladder.names), 1), users=users, user_dtype=dtype)
+        bound, rows = max(len(context.ladder.names), 1), max(log.profile.rows, 1)
+        single = None if options.counts else rows
+        tag = Tag(deepest, bound=bound, users=users, user_dtype=dtype, rows=single)
 
     def build(key: pl.Expr, owner: list[pl.Expr]) -> list[pl.LazyFrame]:
         value = [pl.col("session").first()] if options.session_ids else []
-        aggregates = _every_aggregates(options, deepest=False)
+        aggregates = _every_aggregates(options, tagged=True)
         if options.facts != "carts":
             return [events.group_by(key).agg(*owner, *value, *aggregates)]
         started = _events_named(marked_df.lazy(), context.ladder, [CART, CHECKOUT])
@@ -296,17 +300,20 @@ def _tables(keys: SessionKeys, frames: list[pl.DataFrame], options: UnitOptions)
     return _Tables(keys, every, carts, advocacy)
 
 
-def _every_aggregates(options: UnitOptions, *, deepest: bool = True) -> list[pl.Expr]:
+def _every_aggregates(options: UnitOptions, *, tagged: bool = False) -> list[pl.Expr]:
     """Aggregates over every event of a session; plain reductions, so that the streaming engine
-    computes them without keeping the session's rows (``deepest``: with ``deepest_event``, which
-    ``hashed_sessions`` can compute instead)."""
+    computes them without keeping the session's rows (``tagged``: without ``deepest_event`` and
+    ``single_event``, which ``hashed_sessions`` computes from its ``Tag``)."""
     time = pl.col("time")
     spans = options.spans or options.facts != "stages"
     aggregates = [time.max().alias("last_event")] if spans else []
     if options.facts != "carts":
         aggregates += [time.min().alias("first_event")] if spans else []
-        aggregates.append(pl.len().cast(pl.UInt32).alias("events"))
-        if deepest:
+        if options.counts:
+            aggregates.append(pl.len().cast(pl.UInt32).alias("events"))
+        elif not tagged:
+            aggregates.append((pl.len() == 1).alias(SINGLE_EVENT))
+        if not tagged:
             aggregates.append(pl.col("event").to_physical().max().alias("deepest_event"))
     if options.breakdown is not None:
         # The value on the first event in (time, row) order.
@@ -353,7 +360,7 @@ def _with_orders(
         .agg(
             (pl.col("order_number") == 1).any().alias("first_order"),
             (pl.col("order_number") >= 2).any().alias("repeat_order"),
-            *(sums if options.orders else []),
+            *(sums if options.counts else []),
         )
     )
     first_orders = placed.lazy().filter(pl.col("order_number") == 1)
@@ -364,7 +371,7 @@ def _with_orders(
     advocacy = tables.advocacy.lazy().join(first_orders, on="user", how="left")
     advocacy = advocacy if "user" in keys else advocacy.drop("user")
     involved = per_session.join(advocacy, on=keys, how="full", coalesce=True, nulls_equal=True)
-    kept = ["orders", "order_value"] if options.orders else []
+    kept = ["orders", "order_value"] if options.counts else []
     involved = involved.select(*keys, _order_stage(), *kept).filter(pl.col("order_stage") > 0)
     facts = sessions.lazy().join(involved, on=keys, how="left", nulls_equal=True)
     if options.facts == "all":
@@ -453,11 +460,9 @@ def _fact_columns(options: UnitOptions, context: _Context) -> list[pl.Expr | str
     columns += ["last_event"] if spans else []
     if options.facts != "carts":
         columns += ["first_event"] if spans else []
-        columns += [
-            "events",
-            stage_code(context.ladder),
-        ]
-    if options.facts != "carts" and options.orders:
+        columns.append(stage_code(context.ladder))
+        columns.append(SINGLE_EVENT if not options.counts else "events")
+    if options.facts != "carts" and options.counts:
         columns += [
             pl.col("orders").fill_null(0),
             value.fill_null(0.0).alias("order_value") if money else value.alias("order_value"),
