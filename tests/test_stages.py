@@ -67,6 +67,19 @@ def test_bounce_rate_is_single_event_sessions_over_sessions():
     assert result.bounce_rate == pytest.approx(1 / 2)
 
 
+def test_the_user_ladder_can_be_left_out_of_session_counts():
+    rows = [(1, at(0), "page_view"), (1, at(60), "search"), (2, at(0), "checkout")]
+    full = stages(log_of(rows), StagesSpec())
+    sessions_only = stages(log_of(rows), StagesSpec(ladder=False))
+    assert by_stage(sessions_only.table, "sessions") == [1, 1, 1, 0, 0, 0]
+    assert sessions_only.sessions.equals(full.sessions)
+    with pytest.raises(ValueError, match="not counted"):
+        _ = sessions_only.users
+    # --by user always counts users: 2 users reach consideration, 1 decision
+    by_user = stages(log_of(rows), StagesSpec(by="user", ladder=False))
+    assert by_stage(by_user.table, "users") == [2, 2, 1, 0, 0, 0]
+
+
 def test_purchase_only_session_is_purchase_and_a_later_order_is_retention():
     # The cart happened before the data starts (left-censored): the lone purchase still counts.
     rows = [(1, at(0), "purchase"), (1, at(120), "purchase"), (1, at(300), "product_view")]

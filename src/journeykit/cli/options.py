@@ -21,6 +21,7 @@ from journeykit.errors import UsageError
 if TYPE_CHECKING:
     from journeykit.config import Config
     from journeykit.load.events import EventLog
+    from journeykit.output.write import Format
 
 INPUT, OUTPUT = "Input", "Output"
 Paths = Annotated[
@@ -193,11 +194,17 @@ class OutputOptions:
             for message in messages:
                 typer.echo(f"journeykit: warning: {message}", err=True)
 
-    def emit(self, frame: Any, render: Callable[[], object] | None = None) -> None:
-        from journeykit.output.write import choose_format, write_table
+    @property
+    def chosen_format(self) -> "Format":
+        """The format ``emit`` writes in (``table`` for people, else rows for machines)."""
+        from journeykit.output.write import choose_format
 
-        fmt = choose_format(self.format, self.output, terminal=sys.stdout.isatty())
-        write_table(frame, fmt, self.output, render)
+        return choose_format(self.format, self.output, terminal=sys.stdout.isatty())
+
+    def emit(self, frame: Any, render: Callable[[], object] | None = None) -> None:
+        from journeykit.output.write import write_table
+
+        write_table(frame, self.chosen_format, self.output, render)
 
 
 def _check_zone(name: str, option: str) -> None:

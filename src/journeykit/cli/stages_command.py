@@ -71,6 +71,7 @@ def stages(
         until=end,
         session_gap=inputs.gap(),
         rows=emit is not None,
+        ladder=by == "user" or output.chosen_format == "table",
     )
     output.warn(*log.warnings, *warnings)
     result = compute(log, spec)

@@ -59,6 +59,14 @@ class StagesSpec(Period):
     session_gap: timedelta = timedelta(minutes=30)
     rows: bool = False
     """Also return one labelled row per session and per user (``StagesResult.rows``)."""
+    ladder: bool = True
+    """Count users by deepest stage for the user ladder even when ``by`` is ``session`` (a
+    terminal shows both views; machine output of the sessions alone needs no per-user pass)."""
+
+    @property
+    def counts_users(self) -> bool:
+        """Whether users are counted by deepest stage (the user ladder)."""
+        return self.ladder or self.by == "user"
 
 
 class AbandonmentSpec(Period):

@@ -17,14 +17,22 @@ SESSION_ROW_COLUMNS = ["user", "session", "stage", "first_event", "last_event", 
 
 @dataclass(frozen=True)
 class StagesResult:
-    """``table`` is ``sessions`` or ``users`` as ``spec.by`` asks; both are always computed."""
+    """``table`` is ``sessions`` or ``users`` as ``spec.by`` asks; the user ladder is computed
+    unless the spec leaves it out (``StagesSpec.counts_users``)."""
 
     table: pl.DataFrame
     sessions: pl.DataFrame
-    users: pl.DataFrame
+    counted_users: pl.DataFrame | None
     spec: StagesSpec
     session_rows: pl.DataFrame | None = None
     user_rows: pl.DataFrame | None = None
+
+    @property
+    def users(self) -> pl.DataFrame:
+        """The user ladder (``USER_COLUMNS``)."""
+        if self.counted_users is None:
+            raise ValueError("the user ladder was not counted (StagesSpec(ladder=False))")
+        return self.counted_users
 
     @property
     def rows(self) -> pl.DataFrame | None:
@@ -76,7 +84,8 @@ def stages_from_facts(facts: pl.DataFrame, spec: StagesSpec, *, has_money: bool)
 
 
 def stage_counts(facts: pl.DataFrame, spec: StagesSpec) -> pl.DataFrame:
-    """Partial counts per stage code: ``sessions``, ``bounces`` and ``users`` (at that stage).
+    """Partial counts per stage code: ``sessions``, ``bounces`` and (with
+    ``spec.counts_users``) ``users`` (at that stage).
 
     Counts from chunks of whole users add up, so chunks can be reduced to these few rows. The
     streaming engine runs the per-user group-by on both cores (three times faster here than the
@@ -89,6 +98,8 @@ def stage_counts(facts: pl.DataFrame, spec: StagesSpec) -> pl.DataFrame:
         pl.len().cast(pl.Int64).alias("sessions"),
         _single_event(selected).sum().cast(pl.Int64).alias("bounces"),
     )
+    if not spec.counts_users:
+        return by_session.collect(engine="streaming")
     by_user = (
         selected.group_by("user")
         .agg(pl.col("stage").max())
@@ -106,11 +117,12 @@ def _single_event(facts: pl.LazyFrame) -> pl.Expr:
 
 def _result(counts: pl.DataFrame, spec: StagesSpec) -> StagesResult:
     ladder = pl.DataFrame({"stage": pl.Series(range(len(STAGES)), dtype=pl.UInt8)})
-    totals = counts.group_by("stage").agg(pl.col("sessions", "bounces", "users").sum())
+    totals = counts.group_by("stage").agg(pl.exclude("stage").sum())
     totals = ladder.join(totals, on="stage", how="left").fill_null(0)
-    sessions, users = session_distribution(totals), user_ladder(totals)
-    table = users if spec.by == "user" else sessions
-    return StagesResult(table=table, sessions=sessions, users=users, spec=spec)
+    sessions = session_distribution(totals)
+    users = user_ladder(totals) if spec.counts_users else None
+    table = users if users is not None and spec.by == "user" else sessions
+    return StagesResult(table=table, sessions=sessions, counted_users=users, spec=spec)
 
 
 def session_distribution(totals: pl.DataFrame) -> pl.DataFrame:
