@@ -1,12 +1,13 @@
 """Session facts: the per-session table that stages and abandonment aggregate (and summary, for
 sessions from the inactivity rule).
 
-With a session column, sessions need no event order: the add-to-cart, remove, checkout,
-purchase and advocacy rows (a tenth of the events or less) are read into memory for the cart
-facts, the last advocacy event and the orders (only the purchase rows are sorted), then one
-streaming aggregation over every event (cart facts: over the events of the sessions those rows
-name as cart sessions), grouped by a hash of (user, session) (``derive.hashed_sessions``), gives
-each session's user, times, event count and deepest event-defined stage. That holds every
+With a session column, sessions need no event order: one streaming aggregation over every
+event, grouped by a hash of (user, session) (``derive.hashed_sessions``), gives each session's
+user, times, event count and deepest event-defined stage, and keeps the add-to-cart, remove,
+checkout, purchase and advocacy rows (a tenth of the events or less) in memory on the way for
+the cart facts, the last advocacy event and the orders (only the purchase rows are sorted).
+Cart facts read those rows first and aggregate only the events of the sessions they name as
+cart sessions. That holds every
 session in memory, so it is used when the log fits (``GROUPED_BYTES_PER_ROW``). Otherwise, and
 for sessions from the inactivity rule, which need every user's events in time order, each chunk
 of whole users (``journeykit.chunks.per_user``) is sorted once, by (user, time, row). One row
@@ -196,37 +197,48 @@ class _Tables:
 def _grouped_facts(log: EventLog, context: _Context, options: UnitOptions) -> pl.DataFrame:
     """Session facts of a log with a session column (a null session value is its own session).
 
-    The events the small tables and the orders need (a tenth of them or less) are read into
-    memory by a filter that reaches the file scan; then every event is read once more for the
-    ``every`` table (for cart facts only the events of the sessions with an add-to-cart or a
-    checkout, which those rows name: a third of the events or so go into the aggregation).
+    Every event is read once for the ``every`` table, and on its way the events the small
+    tables and the orders need (a tenth of them or less) are kept in memory (``_Tee``):
+    the columns are read and decompressed once. Cart facts need every event only of the
+    sessions with an add-to-cart or a checkout: those rows are read first, by a filter that
+    reaches the file scan, and their sessions pick the events that go into the aggregation (a
+    third of them or so).
     """
-    marked = _marked_names(options)
-    marked_names = sorted(marked | {PURCHASE})
-    marked_df = _events(log, options, context, marked_names).collect(engine="streaming")
-
+    marked_names = [
+        n for n in sorted(_marked_names(options) | {PURCHASE}) if n in context.ladder.names
+    ]
     events = _events(log, options, context)
-    tag = None
-    if options.facts != "carts":
+    aggregates = [
+        *([pl.col("session").first()] if options.session_ids else []),
+        *_every_aggregates(options, tagged=True),
+    ]
+    if options.facts == "carts":
+        marked_df = _events(log, options, context, marked_names).collect(engine="streaming")
+
+        def build(key: pl.Expr, owner: list[pl.Expr]) -> list[pl.LazyFrame]:
+            started = _events_named(marked_df.lazy(), context.ladder, [CART, CHECKOUT])
+            started_keys = started.select(key).unique().collect().to_series().implode()
+            # The key as a column first: a filter on the expression goes into the scan, which
+            # then hashes every event twice.
+            keyed = events.with_columns(key).filter(pl.col(SESSION_KEY).is_in(started_keys))
+            return [keyed.group_by(SESSION_KEY).agg(*owner, *aggregates)]
+
+        keys, (every,) = hashed_sessions(build)
+    else:
         deepest = pl.col("event").to_physical().alias("deepest_event")
-        users, dtype = log.profile.user_range, events.collect_schema()["user"]
+        users, schema = log.profile.user_range, events.collect_schema()
         bound, rows = max(len(context.ladder.names), 1), max(log.profile.rows, 1)
         single = None if options.counts else rows
-        tag = Tag(deepest, bound=bound, users=users, user_dtype=dtype, rows=single)
+        tag = Tag(deepest, bound=bound, users=users, user_dtype=schema["user"], rows=single)
+        tee = _Tee(marked_names, schema)
 
-    def build(key: pl.Expr, owner: list[pl.Expr]) -> list[pl.LazyFrame]:
-        value = [pl.col("session").first()] if options.session_ids else []
-        aggregates = _every_aggregates(options, tagged=True)
-        if options.facts != "carts":
-            return [events.group_by(key).agg(*owner, *value, *aggregates)]
-        started = _events_named(marked_df.lazy(), context.ladder, [CART, CHECKOUT])
-        started_keys = started.select(key).unique().collect().to_series().implode()
-        # The key as a column first: a filter on the expression goes into the scan, which
-        # then hashes every event twice.
-        keyed = events.with_columns(key).filter(pl.col(SESSION_KEY).is_in(started_keys))
-        return [keyed.group_by(SESSION_KEY).agg(*owner, *value, *aggregates)]
+        def build(key: pl.Expr, owner: list[pl.Expr]) -> list[pl.LazyFrame]:
+            tee.kept.clear()
+            teed = events.map_batches(tee, streamable=True, schema=schema)
+            return [teed.group_by(key).agg(*owner, *aggregates)]
 
-    keys, (every,) = hashed_sessions(build, tag=tag)
+        keys, (every,) = hashed_sessions(build, tag=tag)
+        marked_df = tee.rows()
     events_of = partial(_events_named, keys.keyed(marked_df).lazy(), context.ladder)
     frames = pl.collect_all(
         _table_queries(events_of, keys.columns, options, context), engine="streaming"
@@ -239,6 +251,25 @@ def _grouped_facts(log: EventLog, context: _Context, options: UnitOptions) -> pl
     return _with_orders(
         _tables(keys, [every, *frames], options), keys.keyed(placed), options, context
     )
+
+
+@dataclass(frozen=True)
+class _Tee:
+    """A pass-through for ``LazyFrame.map_batches`` that keeps the rows of the ``names`` events
+    of each batch, so that one streaming pass both aggregates every event and collects the few
+    that the small tables need. ``rows`` gives them in input order, whatever order the batches
+    ran in."""
+
+    names: list[str]
+    schema: pl.Schema
+    kept: list[pl.DataFrame] = field(default_factory=list)
+
+    def __call__(self, batch: pl.DataFrame) -> pl.DataFrame:
+        self.kept.append(batch.filter(pl.col("event").is_in(self.names)))
+        return batch
+
+    def rows(self) -> pl.DataFrame:
+        return pl.concat([pl.DataFrame(schema=self.schema), *self.kept]).sort("row")
 
 
 def _events_named(events: pl.LazyFrame, ladder: EventLadder, names: list[str]) -> pl.LazyFrame:
