@@ -96,7 +96,7 @@ def stage_counts(facts: pl.DataFrame, spec: StagesSpec) -> pl.DataFrame:
         selected = selected.filter(spec.contains(pl.col("first_event")))
     by_session = selected.group_by("stage").agg(
         pl.len().cast(pl.Int64).alias("sessions"),
-        _single_event(selected).sum().cast(pl.Int64).alias("bounces"),
+        pl.col(SINGLE_EVENT).sum().cast(pl.Int64).alias("bounces"),
     )
     if not spec.counts_users:
         return by_session.collect(engine="streaming")
@@ -108,11 +108,6 @@ def stage_counts(facts: pl.DataFrame, spec: StagesSpec) -> pl.DataFrame:
     )
     sessions, users = pl.collect_all([by_session, by_user], engine="streaming")
     return sessions.join(users, on="stage", how="full", coalesce=True).fill_null(0)
-
-
-def _single_event(facts: pl.LazyFrame) -> pl.Expr:
-    """Whether a session is one event: facts without counts say so (``single_event``)."""
-    return pl.col(SINGLE_EVENT) if SINGLE_EVENT in facts.collect_schema() else pl.col("events") == 1
 
 
 def _result(counts: pl.DataFrame, spec: StagesSpec) -> StagesResult:

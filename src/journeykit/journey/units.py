@@ -7,18 +7,18 @@ user, times, event count and deepest event-defined stage, and keeps the add-to-c
 checkout, purchase and advocacy rows (a tenth of the events or less) in memory on the way for
 the cart facts, the last advocacy event and the orders (only the purchase rows are sorted).
 Cart facts read those rows first and aggregate only the events of the sessions they name as
-cart sessions. That holds every
-session in memory, so it is used when the log fits (``GROUPED_BYTES_PER_ROW``). Otherwise, and
-for sessions from the inactivity rule, which need every user's events in time order, each chunk
-of whole users (``journeykit.chunks.per_user``) is sorted once, by (user, time, row). One row
-per session, with the columns ``UnitOptions.facts`` asks for:
+cart sessions. That holds every session in memory, so it is used when the log fits
+(``GROUPED_BYTES_PER_ROW``). Otherwise, and for sessions from the inactivity rule, which need
+every user's events in time order, each chunk of whole users (``journeykit.chunks.per_user``) is
+sorted once, by (user, time, row). One row per session, with the columns ``UnitOptions.facts``
+asks for:
 
 ``user``, ``session`` (with ``session_ids``), ``breakdown`` (the breakdown column's value on the
-session's first event, when asked), ``first_event``, ``last_event``, ``events``, ``stage`` (code,
-index into ``STAGES``), ``first_cart``, ``first_checkout``, ``last_purchase``, ``cart_value``
-(Σ value of add_to_cart − Σ of remove_from_cart, not floored, null without money), ``orders``
-(orders that happen in the session) and ``order_value`` (with ``UnitOptions.orders``),
-``next_order_time`` and
+session's first event, when asked), ``first_event``, ``last_event``, ``stage`` (code, index
+into ``STAGES``), ``single_event``, ``events``, ``orders`` (orders that happen in the session)
+and ``order_value`` (these three with ``UnitOptions.counts``), ``first_cart``,
+``first_checkout``, ``last_purchase``, ``cart_value`` (Σ value of add_to_cart − Σ of
+remove_from_cart, not floored, null without money), ``next_order_time`` and
 ``next_order_value`` (for abandoned cart sessions: the user's first order strictly after the
 session's last event; null otherwise).
 """
@@ -204,9 +204,7 @@ def _grouped_facts(log: EventLog, context: _Context, options: UnitOptions) -> pl
     reaches the file scan, and their sessions pick the events that go into the aggregation (a
     third of them or so).
     """
-    marked_names = [
-        n for n in sorted(_marked_names(options) | {PURCHASE}) if n in context.ladder.names
-    ]
+    marked_names = sorted(_marked_names(options) | {PURCHASE})
     events = _events(log, options, context)
     aggregates = [
         *([pl.col("session").first()] if options.session_ids else []),
@@ -230,7 +228,7 @@ def _grouped_facts(log: EventLog, context: _Context, options: UnitOptions) -> pl
         bound, rows = max(len(context.ladder.names), 1), max(log.profile.rows, 1)
         single = None if options.counts else rows
         tag = Tag(deepest, bound=bound, users=users, user_dtype=schema["user"], rows=single)
-        tee = _Tee(marked_names, schema)
+        tee = _Tee(_named(context.ladder, marked_names), schema)
 
         def build(key: pl.Expr, owner: list[pl.Expr]) -> list[pl.LazyFrame]:
             tee.kept.clear()
@@ -255,17 +253,17 @@ def _grouped_facts(log: EventLog, context: _Context, options: UnitOptions) -> pl
 
 @dataclass(frozen=True)
 class _Tee:
-    """A pass-through for ``LazyFrame.map_batches`` that keeps the rows of the ``names`` events
-    of each batch, so that one streaming pass both aggregates every event and collects the few
+    """A pass-through for ``LazyFrame.map_batches`` that keeps the rows of each batch that
+    ``keep`` selects, so that one streaming pass both aggregates every event and collects the few
     that the small tables need. ``rows`` gives them in input order, whatever order the batches
     ran in."""
 
-    names: list[str]
+    keep: pl.Expr
     schema: pl.Schema
     kept: list[pl.DataFrame] = field(default_factory=list)
 
     def __call__(self, batch: pl.DataFrame) -> pl.DataFrame:
-        self.kept.append(batch.filter(pl.col("event").is_in(self.names)))
+        self.kept.append(batch.filter(self.keep))
         return batch
 
     def rows(self) -> pl.DataFrame:
@@ -274,7 +272,12 @@ class _Tee:
 
 def _events_named(events: pl.LazyFrame, ladder: EventLadder, names: list[str]) -> pl.LazyFrame:
     """The rows of ``events`` whose event is one of ``names`` (names the log lacks match none)."""
-    return events.filter(pl.col("event").is_in([n for n in names if n in ladder.names]))
+    return events.filter(_named(ladder, names))
+
+
+def _named(ladder: EventLadder, names: list[str]) -> pl.Expr:
+    """Whether an event (of the ladder's Enum) is one of ``names``."""
+    return pl.col("event").is_in([n for n in names if n in ladder.names])
 
 
 def _marked_names(options: UnitOptions) -> set[str]:
@@ -492,9 +495,12 @@ def _fact_columns(options: UnitOptions, context: _Context) -> list[pl.Expr | str
     if options.facts != "carts":
         columns += ["first_event"] if spans else []
         columns.append(stage_code(context.ladder))
-        columns.append(SINGLE_EVENT if not options.counts else "events")
+        if not options.counts:
+            columns.append(SINGLE_EVENT)
     if options.facts != "carts" and options.counts:
         columns += [
+            "events",
+            (pl.col("events") == 1).alias(SINGLE_EVENT),
             pl.col("orders").fill_null(0),
             value.fill_null(0.0).alias("order_value") if money else value.alias("order_value"),
         ]
