@@ -1,21 +1,18 @@
 """The shortcuts the big-log paths take must never change a number.
 
-Sessions grouped by a 64-bit hash (and what happens when it collides), the deepest stage read
-from an ordered Enum, and the time range that Parquet footers give instead of a pass over the
-data.
+Users as exact integers, direct codes or hashed text in the sequence engine, and what Parquet
+footers give instead of a pass over the data (the time range, the epoch unit, the user range).
 """
 
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from tests.conftest import at, log_of
 
 import journeykit.load.events as events_module
-from journeykit import derive
 from journeykit.journey import (
     AbandonmentSpec,
     StagesSpec,
@@ -24,8 +21,6 @@ from journeykit.journey import (
     stages,
     summary,
 )
-from journeykit.journey.spec import StageRules
-from journeykit.journey.units import EventLadder
 from journeykit.load.events import load_events
 from journeykit.load.footer import read_footers
 
@@ -46,33 +41,13 @@ ROWS = [
 ]
 
 
-def test_a_colliding_session_hash_is_detected_and_grouped_again(monkeypatch):
-    log = log_of(ROWS, COLUMNS)
-    expected = stages(log, StagesSpec()).table, summary(log, SummarySpec()).table
-    tried: list[int] = []
-    real_key = derive.session_key
-
-    def first_seed_collides(seed: int) -> pl.Expr:
-        tried.append(seed)
-        if len(tried) == 1:  # every session of every user gets the same key
-            return pl.lit(0, dtype=pl.UInt64).alias(derive.SESSION_KEY)
-        return real_key(seed)
-
-    monkeypatch.setattr(derive, "session_key", first_seed_collides)
-    assert stages(log, StagesSpec()).table.equals(expected[0])
-    assert tried[:2] == list(derive._KEY_SEEDS[:2])
-    tried.clear()
-    assert summary(log, SummarySpec()).table.equals(expected[1])
-    assert len(tried) == 2
-
-
 @pytest.mark.parametrize(
     "user",
     [
-        lambda u: f"user-{u}",  # text users: user min/max aggregates
-        lambda u: -u,  # negative integers, packed with the deepest stage and the row
-        lambda u: 2**58 + u,  # packed with the deepest stage, too large to pack the row too
-        lambda u: 2**61 + u,  # too large to pack
+        lambda u: f"user-{u}",  # text users: two hashes each
+        lambda u: -u,  # negative integers: exact keys, no chunks by range
+        lambda u: 2**58 + u,  # integers far from zero in a compact range: direct codes
+        lambda u: 2**61 * u,  # integers far apart: a hash table
     ],
 )
 def test_every_kind_of_user_gives_the_same_stages(user):
@@ -81,8 +56,7 @@ def test_every_kind_of_user_gives_the_same_stages(user):
     result = stages(log, StagesSpec(by="user"))
     assert result.table.equals(expected.table)
     assert result.sessions.equals(expected.sessions)
-    # 1a, 1c, 3/null and 3d are one event each (a one-event session's largest packed row is
-    # its smallest), 1b and 2b are more
+    # 1a, 1c, 3/null and 3d are one event each, 1b and 2b are more
     bounces = dict(result.sessions.select("stage", "bounces").iter_rows())
     assert bounces == {
         "awareness": 1,
@@ -115,15 +89,6 @@ def test_hand_computed_figures_of_the_small_log():
     assert (carts["cart_sessions"], carts["abandoned"], carts["value_at_risk"]) == (2, 1, 4.0)
 
 
-def test_the_deepest_stage_is_the_largest_code_of_an_ordered_enum():
-    rules = StageRules(consideration=("view", "both"), decision=("cart", "both"))
-    ladder = EventLadder.of(["zzz", "cart", "view", "both", "aaa", "review"], rules)
-    assert ladder.names == ["aaa", "review", "zzz", "view", "both", "cart"]
-    assert (ladder.considered_from, ladder.decided_from) == (3, 4)
-    nothing = EventLadder.of(["page_view"], rules)
-    assert (nothing.considered_from, nothing.decided_from) == (1, 1)
-
-
 def _write(path, times, users, events=None, **options):
     table = pa.table({"user_id": pa.array(users, pa.int64()), "event_time": times})
     table = table.append_column("event", pa.array(events or ["view"] * len(users), pa.string()))
@@ -146,7 +111,7 @@ def _utc_times(unit, values):
 def test_footers_give_the_time_range_of_clean_files(tmp_path, unit, values, first, last):
     path = _write(tmp_path / "e.parquet", _utc_times(unit, values), [1, 2, 3])
     micro = datetime(1970, 1, 1, tzinfo=UTC).timestamp()
-    found = read_footers((path,), "user_id", "event_time")
+    found = read_footers((path,), "user_id", "event_time", naive_is_utc=False)
     assert found is not None
     assert [round((t.timestamp() - micro) * 1e6) for t in (found.first, found.last)] == [
         first,
@@ -155,14 +120,47 @@ def test_footers_give_the_time_range_of_clean_files(tmp_path, unit, values, firs
     assert found.users == (1, 3)
 
 
-def test_footers_prove_nothing_with_nulls_naive_times_or_no_statistics(tmp_path):
+def test_footers_prove_nothing_with_nulls_foreign_naive_times_or_no_statistics(tmp_path):
     times = _utc_times("us", [1, 2, 3])
     with_null = _write(tmp_path / "a.parquet", times, [1, None, 3])
     naive = _write(tmp_path / "b.parquet", pa.array([1, 2, 3], pa.timestamp("us")), [1, 2, 3])
     bare = _write(tmp_path / "c.parquet", times, [1, 2, 3], write_statistics=False)
     for path in (with_null, naive, bare):
-        assert read_footers((path,), "user_id", "event_time") is None
-    assert read_footers((with_null,), "user_id", "missing") is None
+        assert read_footers((path,), "user_id", "event_time", naive_is_utc=False) is None
+    assert read_footers((with_null,), "user_id", "missing", naive_is_utc=True) is None
+    # Zone-less times are read as UTC when --assume-tz is UTC (the default).
+    found = read_footers((naive,), "user_id", "event_time", naive_is_utc=True)
+    assert found is not None and (found.first.microsecond, found.last.microsecond) == (1, 3)
+
+
+@pytest.mark.parametrize(
+    ("values", "unit", "last"),
+    [
+        ([1_511_544_070, 1_512_000_000], "s", 1_512_000_000_000_000),
+        ([5, 1_512_000_000_123], "ms", 1_512_000_000_123_000),
+    ],
+)
+def test_footers_decide_the_unit_of_integer_epochs(tmp_path, values, unit, last):
+    path = _write(tmp_path / "e.parquet", pa.array(values, pa.int64()), [1, 2])
+    found = read_footers((path,), "user_id", "event_time", naive_is_utc=True)
+    assert found is not None and found.epoch_unit == unit
+    micro = datetime(1970, 1, 1, tzinfo=UTC)
+    assert round((found.last - micro).total_seconds() * 1e6) == last
+
+
+@pytest.mark.parametrize(
+    ("users", "proven"),
+    [(["u1", "u2"], True), (["u1", " "], False), (["", "u2"], False), (["u1", "\u3000x"], False)],
+)
+def test_footers_prove_text_users_are_never_blank_only_from_printable_bounds(
+    tmp_path, users, proven
+):
+    table = pa.table(
+        {"user_id": pa.array(users), "event_time": _utc_times("us", [1, 2]), "event": ["view"] * 2}
+    )
+    pq.write_table(table, tmp_path / "t.parquet")
+    found = read_footers((tmp_path / "t.parquet",), "user_id", "event_time", naive_is_utc=True)
+    assert (found is not None) == proven
 
 
 def test_the_profile_from_footers_equals_the_profile_from_a_pass(tmp_path, monkeypatch):
@@ -177,7 +175,13 @@ def test_the_profile_from_footers_equals_the_profile_from_a_pass(tmp_path, monke
     monkeypatch.setattr(events_module, "SAMPLE_ROWS", 2)
     from_footer = [load_events([str(p)]) for p in (clean, dirty)]
     assert from_footer[0].profile.event_counts is None  # proven present, not counted
-    assert [replace(log.profile, event_counts=None) for log in from_footer] == [
+    assert from_footer[0].profile.sampled == {
+        "product_view": 1,
+        "add_to_cart": 1,
+        "cart": 1,
+        "purchase": 1,
+    }
+    assert [replace(log.profile, event_counts=None, sampled=None) for log in from_footer] == [
         replace(log.profile, event_counts=None) for log in passed
     ]
     assert [log.event_counts for log in from_footer] == [log.event_counts for log in passed]

@@ -5,11 +5,11 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.golden.cases import GOLDEN, cases, golden_of, variants
 from typer.testing import CliRunner
 
 from journeykit.cli.app import _register, app
 from journeykit.errors import JourneykitError
-from tests.golden.cases import GOLDEN, cases, golden_of, variants
 
 EXPECTED = json.loads((GOLDEN / "outputs.json").read_text())
 _register()

@@ -37,14 +37,27 @@ FILES = {
 }
 """name → (path, load flags); the last two are written by ``variants`` into a folder."""
 
-HOLD = {"rees46": "product_id", "rees46_parquet": "product_id", "taobao_prefix": "item_id",
-        "taobao_slice": "item_id", "completejourney": "product_id"}
-BREAKDOWN = {"rees46": "brand", "rees46_parquet": "brand", "taobao_prefix": "category_id",
-             "taobao_slice": "category_id", "completejourney": "store_id"}
-SINCE = {"rees46": ("2019-10-01 01:00", "2019-10-01 02:00"),
-         "rees46_parquet": ("2019-10-01 01:00", "2019-10-01 02:00"),
-         "taobao_prefix": ("2017-11-27", "2017-12-01"), "taobao_slice": ("2017-11-26 02:00", "2017-11-26 03:00"),
-         "completejourney": ("2017-03-01", "2017-06-01")}
+HOLD = {
+    "rees46": "product_id",
+    "rees46_parquet": "product_id",
+    "taobao_prefix": "item_id",
+    "taobao_slice": "item_id",
+    "completejourney": "product_id",
+}
+BREAKDOWN = {
+    "rees46": "brand",
+    "rees46_parquet": "brand",
+    "taobao_prefix": "category_id",
+    "taobao_slice": "category_id",
+    "completejourney": "store_id",
+}
+SINCE = {
+    "rees46": ("2019-10-01 01:00", "2019-10-01 02:00"),
+    "rees46_parquet": ("2019-10-01 01:00", "2019-10-01 02:00"),
+    "taobao_prefix": ("2017-11-27", "2017-12-01"),
+    "taobao_slice": ("2017-11-26 02:00", "2017-11-26 03:00"),
+    "completejourney": ("2017-03-01", "2017-06-01"),
+}
 SAMPLE_SINCE = ("2026-10-12", "2026-10-26")
 
 
@@ -86,8 +99,17 @@ def commands(name: str) -> dict[str, list[str]]:
         "retention": ["retention"],
         "retention_month": ["retention", "--period", "month", "--mode", "unbounded"],
         "retention_revenue": ["retention", "--value", "revenue", "--periods", "4"],
-        "retention_any": ["retention", "--cohort-event", "any", "--return-event", "any",
-                          "--period", "day", "--periods", "3"],
+        "retention_any": [
+            "retention",
+            "--cohort-event",
+            "any",
+            "--return-event",
+            "any",
+            "--period",
+            "day",
+            "--periods",
+            "3",
+        ],
     }
 
 
@@ -130,7 +152,8 @@ def run_case(path: str, args: list[str], folder: Path) -> bytes:
     args = [str(folder / a) if a in ("text_users.parquet", "no_sessions.csv") else a for a in args]
     result = subprocess.run(
         [sys.executable, "-m", "journeykit", *args, "--format", "csv", "--quiet"],
-        capture_output=True, check=False,
+        capture_output=True,
+        check=False,
     )
     if result.returncode != 0:
         return f"exit {result.returncode}: {result.stderr.decode()}".encode()

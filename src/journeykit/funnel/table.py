@@ -5,6 +5,7 @@ import polars as pl
 from journeykit.funnel.spec import FunnelSpec
 
 NONE_LABEL = "(none)"
+MICROS = 1_000_000
 COLUMNS = [
     "step",
     "event",
@@ -19,7 +20,8 @@ COLUMNS = [
 
 
 def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
-    """Aggregate unit levels into one row per step (per breakdown value, breakdown first)."""
+    """Aggregate unit levels (``level``, ``in_progress``, ``gap_k`` in µs, ``breakdown``) into one
+    row per step (per breakdown value, breakdown first)."""
     keys = ["breakdown"] if spec.breakdown is not None else []
     if keys:
         units = units.with_columns(pl.col("breakdown").cast(pl.String).fill_null(NONE_LABEL))
@@ -50,6 +52,8 @@ def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
 
 
 def _time_to_convert(k: int) -> list[pl.Expr]:
+    """Median and mean seconds from step k − 1 to step k over the units that reached step k
+    (``gap_k`` in whole microseconds: the mean is an exact sum, whatever the units' order)."""
     if k == 1:
         empty = pl.lit(None, dtype=pl.Float64)
         return [
@@ -57,9 +61,11 @@ def _time_to_convert(k: int) -> list[pl.Expr]:
             empty.alias("mean_seconds_from_previous"),
         ]
     reached = pl.col(f"gap_{k}").filter(pl.col("level") >= k)
+    total = reached.cast(pl.Int128).sum().cast(pl.Float64)
+    mean = pl.when(reached.count() > 0).then(total / reached.count() / MICROS)
     return [
-        reached.median().alias("median_seconds_from_previous"),
-        reached.mean().alias("mean_seconds_from_previous"),
+        (reached / MICROS).median().alias("median_seconds_from_previous"),
+        mean.alias("mean_seconds_from_previous"),
     ]
 
 

@@ -5,7 +5,6 @@ from functools import partial
 
 import polars as pl
 
-from journeykit.derive import SINGLE_EVENT
 from journeykit.journey.spec import STAGES, StagesSpec
 from journeykit.journey.units import UnitOptions, session_facts
 from journeykit.load.events import EventLog
@@ -56,14 +55,7 @@ def stages(log: EventLog, spec: StagesSpec) -> StagesResult:
     >>> log = load_events(["data/samples/events.parquet"])  # doctest: +SKIP
     >>> stages(log, StagesSpec()).table  # doctest: +SKIP
     """
-    options = UnitOptions(
-        rules=spec.rules,
-        session_gap=spec.session_gap,
-        session_ids=spec.rows,
-        spans=spec.rows or spec.bounded,
-        counts=spec.rows,
-        facts="stages",
-    )
+    options = UnitOptions(rules=spec.rules, session_gap=spec.session_gap, session_ids=spec.rows)
     if spec.rows:
         return stages_from_facts(session_facts(log, options), spec, has_money=log.has_money)
     counts = session_facts(log, options, reduce=partial(stage_counts, spec=spec))
@@ -96,7 +88,7 @@ def stage_counts(facts: pl.DataFrame, spec: StagesSpec) -> pl.DataFrame:
         selected = selected.filter(spec.contains(pl.col("first_event")))
     by_session = selected.group_by("stage").agg(
         pl.len().cast(pl.Int64).alias("sessions"),
-        pl.col(SINGLE_EVENT).sum().cast(pl.Int64).alias("bounces"),
+        pl.col("single_event").sum().cast(pl.Int64).alias("bounces"),
     )
     if not spec.counts_users:
         return by_session.collect(engine="streaming")

@@ -5,9 +5,8 @@ from typing import Any
 
 import polars as pl
 
-from journeykit.derive import SESSION_KEY, hashed_sessions, order_key, order_value
 from journeykit.journey.spec import Period, SummarySpec
-from journeykit.journey.units import CART, PURCHASE, UnitOptions, abandoned, session_facts
+from journeykit.journey.units import UnitOptions, abandoned, session_facts
 from journeykit.load.events import EventLog
 
 COLUMNS = [
@@ -53,74 +52,10 @@ def summary(log: EventLog, spec: SummarySpec) -> SummaryResult:
     >>> summary(log, SummarySpec()).table["revenue"][0]  # doctest: +SKIP
     """
     period = Period(since=spec.since, until=spec.until)
-    if log.has_sessions:
-        sums = streamed_sums(log, period)
-    else:
-        options = UnitOptions(session_gap=spec.session_gap, events_in=period)
-        sums = session_facts(log, options, reduce=summary_sums)
+    options = UnitOptions(session_gap=spec.session_gap, events_in=period)
+    sums = session_facts(log, options, reduce=summary_sums)
     table = summary_from_sums(sums, has_money=log.has_money, dropped_rows=log.profile.dropped_rows)
     return SummaryResult(table=table, spec=spec, has_money=log.has_money)
-
-
-def streamed_sums(log: EventLog, period: Period) -> pl.DataFrame:
-    """``summary_sums`` of a log with a session column, without session facts.
-
-    No figure of the summary depends on the order of events when sessions come from a column:
-    every session needs its user and event count (one streaming aggregation over every event),
-    and its first add-to-cart and last purchase, and every buyer their distinct orders and the
-    purchases' value, all from the add-to-cart and purchase rows (a few percent of events, read
-    once into memory). Nothing is sorted or spilled.
-    """
-    time = pl.col("time")
-    needed = ["user", "session", "time", "event", "order_id", "price", "quantity", "revenue"]
-    events, marked = log.frame, log.events([CART, PURCHASE])
-    marked = marked.select(c for c in needed if c in marked.collect_schema())
-    if period.bounded:
-        events, marked = events.filter(period.contains(time)), marked.filter(period.contains(time))
-
-    def build(key: pl.Expr, owner: list[pl.Expr]) -> list[pl.LazyFrame]:
-        every = events.group_by(key).agg(*owner, pl.len().alias("events"))
-        return [every, marked.with_columns(key)]
-
-    _, (every, marked_df) = hashed_sessions(build)
-    ev, marked = pl.col("event"), marked_df.lazy()
-    carts = marked.group_by(SESSION_KEY).agg(
-        pl.when(ev == CART).then(time).min().alias("first_cart"),
-        pl.when(ev == PURCHASE).then(time).max().alias("last_purchase"),
-    )
-    value = order_value(log.roles)
-    per_user = (
-        marked.filter(ev == PURCHASE)
-        .group_by("user")
-        .agg(
-            order_key(has_order_column=log.roles.has("order")).n_unique().alias("orders"),
-            (pl.lit(0.0) if value is None else value).sum().alias("revenue"),
-        )
-    )
-    per_buyer = per_user.select(
-        pl.col("orders").sum().cast(pl.Int64),
-        pl.col("revenue").sum().cast(pl.Float64),
-        pl.len().cast(pl.Int64).alias("customers"),
-        (pl.col("orders") >= 2).sum().cast(pl.Int64).alias("repeat_customers"),
-    )
-    sums = [every.lazy().select(_every_sums()), carts.select(_cart_sums()), per_buyer]
-    figures = pl.collect_all(sums, engine="streaming")
-    return pl.concat([*figures, _span(log, events, period)], how="horizontal")
-
-
-def _span(log: EventLog, events: pl.LazyFrame, period: Period) -> pl.DataFrame:
-    """``first_event``, ``last_event`` of ``events`` (the events in ``period``): the profile's
-    for an open period (every kept event), else one more streaming pass over their times."""
-    if not period.bounded:
-        first, last = log.profile.first, log.profile.last
-        utc = pl.Datetime("us", "UTC")
-        return pl.DataFrame(
-            {"first_event": [first], "last_event": [last]},
-            schema={"first_event": utc, "last_event": utc},
-        )
-    time = pl.col("time")
-    span = events.select(time.min().alias("first_event"), time.max().alias("last_event"))
-    return span.collect(engine="streaming")
 
 
 def _every_sums() -> list[pl.Expr]:

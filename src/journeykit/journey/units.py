@@ -1,58 +1,58 @@
-"""Session facts: the per-session table that stages and abandonment aggregate (and summary, for
-sessions from the inactivity rule).
+"""Session facts: the per-session table that stages, abandonment and the summary aggregate.
 
-With a session column, sessions need no event order: one streaming aggregation over every
-event, grouped by a hash of (user, session) (``derive.hashed_sessions``), gives each session's
-user, times, event count and deepest event-defined stage, and keeps the add-to-cart, remove,
-checkout, purchase and advocacy rows (a tenth of the events or less) in memory on the way for
-the cart facts, the last advocacy event and the orders (only the purchase rows are sorted).
-Cart facts read those rows first and aggregate only the events of the sessions they name as
-cart sessions. That holds every session in memory, so it is used when the log fits
-(``GROUPED_BYTES_PER_ROW``). Otherwise, and for sessions from the inactivity rule, which need
-every user's events in time order, each chunk of whole users (``journeykit.chunks.per_user``) is
-sorted once, by (user, time, row). One row per session, with the columns ``UnitOptions.facts``
-asks for:
+The sequence engine (``journeykit.engine.facts.session_facts``) walks each user's events in
+(time, row) order once and gives one row per session, with the columns:
 
-``user``, ``session`` (with ``session_ids``), ``breakdown`` (the breakdown column's value on the
-session's first event, when asked), ``first_event``, ``last_event``, ``stage`` (code, index
-into ``STAGES``), ``single_event``, ``events``, ``orders`` (orders that happen in the session)
-and ``order_value`` (these three with ``UnitOptions.counts``), ``first_cart``,
-``first_checkout``, ``last_purchase``, ``cart_value`` (Σ value of add_to_cart − Σ of
-remove_from_cart, not floored, null without money), ``next_order_time`` and
-``next_order_value`` (for abandoned cart sessions: the user's first order strictly after the
-session's last event; null otherwise).
+``user`` (the user's value with ``session_ids``, else an index unique within a chunk),
+``session`` (with ``session_ids``: the session column's value, or the session's number within its
+user for sessions from the inactivity rule), ``breakdown`` (the breakdown column's value on the
+session's first event, when asked), ``first_event``, ``last_event``, ``events``,
+``single_event``, ``stage`` (code, index into ``STAGES``), ``orders`` (orders that happen in the
+session) and ``order_value``, ``first_cart``, ``first_checkout``, ``last_purchase``,
+``cart_value`` (Σ value of add_to_cart − Σ of remove_from_cart, not floored, null without money),
+``next_order_time`` and ``next_order_value`` (for abandoned cart sessions: the user's first order
+strictly after the session's last event; null otherwise).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
-from typing import Literal
 
+import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
-from journeykit.chunks import fits_in_memory, per_user
-from journeykit.derive import (
-    SESSION_KEY,
-    SINGLE_EVENT,
-    SessionKeys,
-    Tag,
-    hashed_sessions,
-    order_value,
-    orders,
-    price_times_quantity,
-    sort_events,
-    with_sessions,
+from journeykit.engine import EventRead, Sequences, read_sequences
+from journeykit.engine.facts import (
+    CART,
+    CHECKOUT,
+    CONSIDERATION,
+    DECISION,
+    NEVER,
+    PURCHASE,
+    REMOVE,
+    kind_code,
+    order_rows,
 )
+from journeykit.engine.facts import session_facts as facts_of_sessions
 from journeykit.journey.spec import Period, StageRules
 from journeykit.load.events import EventLog
 from journeykit.load.roles import Roles
 
-CART, REMOVE, CHECKOUT, PURCHASE = "add_to_cart", "remove_from_cart", "checkout", "purchase"
-GROUPED_BYTES_PER_ROW = 64
-"""Peak memory per input row of the whole-log aggregation, with margin (measured: 2.5–3.1 GiB at
-101M events)."""
-STAGE_CODE = {"consideration": 1, "decision": 2, "purchase": 3, "retention": 4, "advocacy": 5}
+CART_EVENT, REMOVE_EVENT, CHECKOUT_EVENT, PURCHASE_EVENT = (
+    "add_to_cart",
+    "remove_from_cart",
+    "checkout",
+    "purchase",
+)
+MICROS = 1_000_000
+_UTC = pl.Datetime("us", "UTC")
+_CART_KINDS = {
+    CART_EVENT: CART,
+    REMOVE_EVENT: REMOVE,
+    CHECKOUT_EVENT: CHECKOUT,
+    PURCHASE_EVENT: PURCHASE,
+}
 
 
 @dataclass(frozen=True)
@@ -63,58 +63,9 @@ class UnitOptions:
     session_gap: timedelta = timedelta(minutes=30)
     breakdown: str | None = None
     session_ids: bool = False
+    """Give each session's user and session values (labelled rows need them)."""
     events_in: Period = field(default_factory=Period)
     """Keep only the events in this period before sessions and orders are built (summary)."""
-    spans: bool = True
-    """Compute ``first_event`` and ``last_event`` (``stages`` needs them only for a period or
-    labelled rows; cart facts always have ``last_event``)."""
-    counts: bool = True
-    """Compute each session's ``events``, ``orders`` and ``order_value``; without them stage
-    facts say only whether the session is one event (``single_event``, all stage counts need)."""
-    facts: Literal["all", "stages", "carts"] = "all"
-    """Which facts to compute: ``stages`` leaves out the cart columns and the next order;
-    ``carts`` leaves out the stage, the orders of the session, ``first_event`` and ``events``,
-    and keeps only the sessions with an add-to-cart or a checkout. Fewer aggregates over
-    millions of sessions cost less."""
-
-
-@dataclass(frozen=True)
-class _Context:
-    """What the facts need to know of the log."""
-
-    has_order: bool
-    order_value: pl.Expr | None
-    line_value: pl.Expr | None
-    ladder: "EventLadder"
-
-
-@dataclass(frozen=True)
-class EventLadder:
-    """The log's event names as an Enum ordered by the stage they reach: other events, then
-    consideration events, then decision events. A session's deepest event-defined stage is then
-    the largest code among its events, one cheap aggregate."""
-
-    names: list[str]
-    considered_from: int
-    decided_from: int
-
-    @classmethod
-    def of(cls, names: list[str], rules: StageRules) -> "EventLadder":
-        def rank(name: str) -> int:
-            return 2 if name in rules.decision else 1 if name in rules.consideration else 0
-
-        ordered = sorted(names, key=lambda name: (rank(name), name))
-        ranks = [rank(name) for name in ordered]
-        return cls(ordered, _first_at(ranks, 1), _first_at(ranks, 2))
-
-    @property
-    def dtype(self) -> pl.Enum:
-        return pl.Enum(self.names)
-
-
-def _first_at(ranks: list[int], rank: int) -> int:
-    """Index of the first of ``ranks`` (sorted) at or above ``rank``."""
-    return next((i for i, r in enumerate(ranks) if r >= rank), len(ranks))
 
 
 Reduce = Callable[[pl.DataFrame], pl.DataFrame]
@@ -125,43 +76,110 @@ def session_facts(
 ) -> pl.DataFrame:
     """One row per session of ``log`` (see the module docstring for the columns).
 
-    With ``reduce``, the facts are reduced (to partial sums, say) before they are returned; for
-    chunked logs each chunk is reduced before the chunks are concatenated, so memory follows the
-    chunk size rather than the session count.
+    With ``reduce``, each chunk's facts are reduced (to partial sums, say) before they are
+    returned, so memory follows the chunk size rather than the session count.
     """
-    context = _Context(
-        has_order=log.roles.has("order"),
-        order_value=order_value(log.roles) if options.counts else None,
-        line_value=cart_line_value(log.roles) if options.facts != "stages" else None,
-        ladder=EventLadder.of(list(log.profile.events), options.rules),
-    )
-    rows = log.rows_for(None)
-    if log.has_sessions and fits_in_memory(rows, GROUPED_BYTES_PER_ROW):
-        facts = _grouped_facts(log, context, options)
+    read = _read(log, options)
+    gap = int(options.session_gap.total_seconds() * MICROS)
+    money = log.has_money
+
+    def compute(seq: Sequences) -> pl.DataFrame:
+        facts = _facts_frame(seq, log, options, gap, money)
         return facts if reduce is None else reduce(facts)
-    facts_of = partial(chunk_facts, context=context, options=options, has_session=log.has_sessions)
-    compute = facts_of if reduce is None else (lambda chunk: reduce(facts_of(chunk)))
-    return per_user(_events(log, options, context), rows, compute)
+
+    frames = read_sequences(read, log.rows_estimate(None), compute, log.profile.user_range)
+    return pl.concat(frames)
 
 
-def _events(
-    log: EventLog, options: UnitOptions, context: _Context, names: list[str] | None = None
-) -> pl.LazyFrame:
-    """The columns the facts need, of the events in ``options.events_in`` (of ``names`` only)."""
-    wanted = ["user", "time", "row", "event", "session", "order_id"]
-    if context.order_value is not None or context.line_value is not None:
-        wanted += ["price", "quantity", "revenue"]
-    frame = log.frame if names is None else log.events(names)
-    schema = frame.collect_schema()
-    columns: list[str | pl.Expr] = [c for c in wanted if c in schema]
-    # Event names as a small Enum: chunks, spills and comparisons stop carrying strings.
-    columns[columns.index("event")] = pl.col("event").cast(context.ladder.dtype)
-    if options.breakdown is not None:
-        columns.append(pl.col(options.breakdown).alias("breakdown"))
-    frame = frame.select(columns)
-    # Kept events always have a time: an open period filters nothing (and reads no time).
+def orders_of(log: EventLog, options: UnitOptions) -> pl.DataFrame:
+    """One row per order (SPEC §3): ``user`` (the user's value), ``time`` (of its first purchase
+    row) and ``value`` (the sum over its rows; null without money), each user's orders in the
+    order they happen."""
+    read = _read(log, options).with_values("user")
+    gap = int(options.session_gap.total_seconds() * MICROS)
+
+    def compute(seq: Sequences) -> pl.DataFrame:
+        user, order, position = order_rows(*_kernel_inputs(seq, log, gap))
+        rows = pl.DataFrame(
+            {
+                "user": user,
+                "order": order,
+                "time": _times(seq.time[position]),
+                "value": seq.column("value")[position] if log.has_money else None,
+            },
+            schema_overrides={"value": pl.Float64},
+        )
+        placed = rows.group_by("user", "order", maintain_order=True).agg(
+            pl.col("time").first(),
+            pl.col("value").sum() if log.has_money else pl.col("value").first(),
+        )
+        return placed.with_columns(seq.values("user", seq.starts[placed["user"].to_numpy()]))
+
+    frames = read_sequences(read, log.rows_estimate(None), compute, log.profile.user_range)
+    return pl.concat(frames).select("user", "time", "value")
+
+
+def _read(log: EventLog, options: UnitOptions) -> EventRead:
+    """Every event (in ``options.events_in``) with its kind, value, session and order keys."""
+    frame = log.frame
     period = options.events_in
-    return frame.filter(period.contains(pl.col("time"))) if period.bounded else frame
+    if period.bounded:
+        frame = frame.filter(period.contains(pl.col("time")))
+    columns = {"kind": _kind(log, options.rules), "value": _value(log.roles)}
+    read = EventRead(frame, log.label, columns=columns)
+    read = read.with_keys(*(c for c in ("session", "order_id") if c in frame.collect_schema()))
+    if options.session_ids:
+        read = read.with_values("user", *(("session",) if log.has_sessions else ()))
+    return read.with_values(options.breakdown) if options.breakdown is not None else read
+
+
+def _kind(log: EventLog, rules: StageRules) -> pl.Expr:
+    """Each event's ``kind`` (``journeykit.engine.facts.kind_code``)."""
+    code: pl.Expr = pl.lit(0, dtype=pl.UInt8)
+    for name in log.profile.events:
+        rank = (
+            DECISION
+            if name in rules.decision
+            else CONSIDERATION
+            if name in rules.consideration
+            else 0
+        )
+        kind = kind_code(rank, _CART_KINDS.get(name, 0), name in rules.advocacy)
+        if kind:
+            code = (
+                pl.when(pl.col("event") == name).then(pl.lit(kind, dtype=pl.UInt8)).otherwise(code)
+            )
+    return code
+
+
+def _value(roles: Roles) -> pl.Expr:
+    """Each event's value: the order value of a purchase row (revenue, else price × quantity),
+    the cart line value (price × quantity) of an add-to-cart or remove row, else 0; 0 without
+    money (money figures are then null)."""
+    order, line = order_value(roles), cart_line_value(roles)
+    if order is None or line is None:
+        return pl.lit(0.0)
+    event = pl.col("event")
+    value = (
+        pl.when(event == PURCHASE_EVENT)
+        .then(order)
+        .when(event.is_in([CART_EVENT, REMOVE_EVENT]))
+        .then(line)
+        .otherwise(0.0)
+    )
+    return value.fill_null(0.0).cast(pl.Float64)
+
+
+def order_value(roles: Roles) -> pl.Expr | None:
+    """Value of one purchase row: revenue, else price × quantity (quantity 1, null price 0).
+
+    ``None`` when the data has neither column: money figures are then null, not 0.
+    """
+    if roles.has("revenue"):
+        return pl.col("revenue")
+    if roles.has("price"):
+        return price_times_quantity(roles)
+    return None
 
 
 def cart_line_value(roles: Roles) -> pl.Expr | None:
@@ -175,242 +193,81 @@ def cart_line_value(roles: Roles) -> pl.Expr | None:
     return pl.lit(0.0) if roles.has("revenue") else None
 
 
-EventsOf = Callable[[list[str]], pl.LazyFrame]
-"""The events of the given names, that the small session tables are built from."""
+def price_times_quantity(roles: Roles) -> pl.Expr:
+    """Price × quantity of a row (quantity 1 when absent or null, a null price counts 0)."""
+    quantity = pl.col("quantity").fill_null(1) if roles.has("quantity") else pl.lit(1.0)
+    return pl.col("price").fill_null(0) * quantity
 
 
-@dataclass(frozen=True)
-class _Tables:
-    """The per-session tables of one computation, all keyed by ``keys``.
-
-    ``every`` aggregates every event of every session; ``carts`` (cart facts) and ``advocacy``
-    (``last_advocacy``) aggregate only the few events they are about, so the aggregates that
-    take a conditional time of each event run over a tenth of the rows or less.
-    """
-
-    keys: SessionKeys
-    every: pl.DataFrame
-    carts: pl.DataFrame | None
-    advocacy: pl.DataFrame | None
-
-
-def _grouped_facts(log: EventLog, context: _Context, options: UnitOptions) -> pl.DataFrame:
-    """Session facts of a log with a session column (a null session value is its own session).
-
-    Every event is read once for the ``every`` table, and on its way the events the small
-    tables and the orders need (a tenth of them or less) are kept in memory (``_Tee``):
-    the columns are read and decompressed once. Cart facts need every event only of the
-    sessions with an add-to-cart or a checkout: those rows are read first, by a filter that
-    reaches the file scan, and their sessions pick the events that go into the aggregation (a
-    third of them or so).
-    """
-    marked_names = sorted(_marked_names(options) | {PURCHASE})
-    events = _events(log, options, context)
-    aggregates = [
-        *([pl.col("session").first()] if options.session_ids else []),
-        *_every_aggregates(options, tagged=True),
-    ]
-    if options.facts == "carts":
-        marked_df = _events(log, options, context, marked_names).collect(engine="streaming")
-
-        def build(key: pl.Expr, owner: list[pl.Expr]) -> list[pl.LazyFrame]:
-            started = _events_named(marked_df.lazy(), context.ladder, [CART, CHECKOUT])
-            started_keys = started.select(key).unique().collect().to_series().implode()
-            # The key as a column first: a filter on the expression goes into the scan, which
-            # then hashes every event twice.
-            keyed = events.with_columns(key).filter(pl.col(SESSION_KEY).is_in(started_keys))
-            return [keyed.group_by(SESSION_KEY).agg(*owner, *aggregates)]
-
-        keys, (every,) = hashed_sessions(build)
-    else:
-        deepest = pl.col("event").to_physical().alias("deepest_event")
-        users, schema = log.profile.user_range, events.collect_schema()
-        bound, rows = max(len(context.ladder.names), 1), max(log.profile.rows, 1)
-        single = None if options.counts else rows
-        tag = Tag(deepest, bound=bound, users=users, user_dtype=schema["user"], rows=single)
-        tee = _Tee(_named(context.ladder, marked_names), schema)
-
-        def build(key: pl.Expr, owner: list[pl.Expr]) -> list[pl.LazyFrame]:
-            tee.kept.clear()
-            teed = events.map_batches(tee, streamable=True, schema=schema)
-            return [teed.group_by(key).agg(*owner, *aggregates)]
-
-        keys, (every,) = hashed_sessions(build, tag=tag)
-        marked_df = tee.rows()
-    events_of = partial(_events_named, keys.keyed(marked_df).lazy(), context.ladder)
-    frames = pl.collect_all(
-        _table_queries(events_of, keys.columns, options, context), engine="streaming"
-    )
-    placed = orders(
-        sort_events(marked_df.filter(pl.col("event") == PURCHASE), ["user"]),
-        has_order_column=context.has_order,
-        value=context.order_value,
-    )
-    return _with_orders(
-        _tables(keys, [every, *frames], options), keys.keyed(placed), options, context
-    )
+def _kernel_inputs(
+    seq: Sequences, log: EventLog, gap: int
+) -> tuple[
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.uint8],
+    NDArray[np.uint64],
+    int,
+    NDArray[np.float64],
+    NDArray[np.uint64],
+]:
+    sessions = seq.keys("session") if log.has_sessions else seq.keys()
+    orders = seq.keys("order_id") if log.roles.has("order") else seq.keys()
+    kind, value = seq.column("kind"), seq.column("value")
+    return seq.starts, seq.time, kind, sessions, gap, value, orders  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
-class _Tee:
-    """A pass-through for ``LazyFrame.map_batches`` that keeps the rows of each batch that
-    ``keep`` selects, so that one streaming pass both aggregates every event and collects the few
-    that the small tables need. ``rows`` gives them in input order, whatever order the batches
-    ran in."""
-
-    keep: pl.Expr
-    schema: pl.Schema
-    kept: list[pl.DataFrame] = field(default_factory=list)
-
-    def __call__(self, batch: pl.DataFrame) -> pl.DataFrame:
-        self.kept.append(batch.filter(self.keep))
-        return batch
-
-    def rows(self) -> pl.DataFrame:
-        return pl.concat([pl.DataFrame(schema=self.schema), *self.kept]).sort("row")
-
-
-def _events_named(events: pl.LazyFrame, ladder: EventLadder, names: list[str]) -> pl.LazyFrame:
-    """The rows of ``events`` whose event is one of ``names`` (names the log lacks match none)."""
-    return events.filter(_named(ladder, names))
-
-
-def _named(ladder: EventLadder, names: list[str]) -> pl.Expr:
-    """Whether an event (of the ladder's Enum) is one of ``names``."""
-    return pl.col("event").is_in([n for n in names if n in ladder.names])
-
-
-def _marked_names(options: UnitOptions) -> set[str]:
-    """The events the ``carts`` and ``advocacy`` tables are made of."""
-    names = set() if options.facts == "stages" else {CART, REMOVE, CHECKOUT, PURCHASE}
-    return names if options.facts == "carts" else names | set(options.rules.advocacy)
-
-
-def chunk_facts(
-    events: pl.DataFrame, *, context: _Context, options: UnitOptions, has_session: bool
+def _facts_frame(
+    seq: Sequences, log: EventLog, options: UnitOptions, gap: int, money: bool
 ) -> pl.DataFrame:
-    """Session facts for one chunk of whole users, sorted here by (user, time, row).
-
-    Sessions from the inactivity rule are runs of that order: grouping by the run number (one
-    integer) is much faster than by the (user, session) pair that a session column needs.
-    """
-    events = with_sessions(events, has_column=has_session, gap=options.session_gap)
-    placed = orders(events, has_order_column=context.has_order, value=context.order_value)
-    lazy = events.lazy()
-    events_of = partial(_events_named, lazy, context.ladder)
-
-    if has_session:
-        every = lazy.group_by("user", "session").agg(_every_aggregates(options))
-    else:
-        run = pl.struct("user", "session").rle_id().alias("run")
-        first = [pl.col("user").first(), pl.col("session").first()]
-        every = lazy.group_by(run).agg(*first, *_every_aggregates(options)).drop("run")
-    keys = SessionKeys()
-    frames = pl.collect_all([every, *_table_queries(events_of, keys.columns, options, context)])
-    return _with_orders(_tables(keys, frames, options), placed, options, context)
-
-
-def _table_queries(
-    events_of: EventsOf, by: list[str], options: UnitOptions, context: _Context
-) -> list[pl.LazyFrame]:
-    """The queries of the ``carts`` and ``advocacy`` tables, as far as ``options.facts`` needs
-    them, grouped ``by`` the key columns."""
-    queries = []
-    if options.facts != "stages":
-        marked = events_of([CART, REMOVE, CHECKOUT, PURCHASE])
-        queries.append(marked.group_by(by).agg(_cart_aggregates(context.line_value)))
-    if options.facts != "carts":
-        advocates = events_of(list(options.rules.advocacy))
-        user = [] if "user" in by else [pl.col("user").first()]
-        last = pl.col("time").max().alias("last_advocacy")
-        queries.append(advocates.group_by(by).agg(*user, last))
-    return queries
-
-
-def _tables(keys: SessionKeys, frames: list[pl.DataFrame], options: UnitOptions) -> _Tables:
-    every, *rest = frames
-    carts = rest.pop(0) if options.facts != "stages" else None
-    advocacy = rest.pop(0) if options.facts != "carts" else None
-    return _Tables(keys, every, carts, advocacy)
-
-
-def _every_aggregates(options: UnitOptions, *, tagged: bool = False) -> list[pl.Expr]:
-    """Aggregates over every event of a session; plain reductions, so that the streaming engine
-    computes them without keeping the session's rows (``tagged``: without ``deepest_event`` and
-    ``single_event``, which ``hashed_sessions`` computes from its ``Tag``)."""
-    time = pl.col("time")
-    spans = options.spans or options.facts != "stages"
-    aggregates = [time.max().alias("last_event")] if spans else []
-    if options.facts != "carts":
-        aggregates += [time.min().alias("first_event")] if spans else []
-        if options.counts:
-            aggregates.append(pl.len().cast(pl.UInt32).alias("events"))
-        elif not tagged:
-            aggregates.append((pl.len() == 1).alias(SINGLE_EVENT))
-        if not tagged:
-            aggregates.append(pl.col("event").to_physical().max().alias("deepest_event"))
-    if options.breakdown is not None:
-        # The value on the first event in (time, row) order.
-        aggregates.append(pl.col("breakdown").min_by(pl.struct("time", "row")))
-    return aggregates
-
-
-def _cart_aggregates(line_value: pl.Expr | None) -> list[pl.Expr]:
-    """Aggregates over a session's add-to-cart, remove-from-cart, checkout and purchase rows."""
-    event, time = pl.col("event"), pl.col("time")
-    cart_value = pl.lit(None, dtype=pl.Float64)
-    if line_value is not None:
-        signed = pl.when(event == CART).then(line_value).when(event == REMOVE).then(-line_value)
-        cart_value = signed.fill_null(0.0).sum()
-    return [
-        pl.when(event == CART).then(time).min().alias("first_cart"),
-        pl.when(event == CHECKOUT).then(time).min().alias("first_checkout"),
-        pl.when(event == PURCHASE).then(time).max().alias("last_purchase"),
-        cart_value.cast(pl.Float64).alias("cart_value"),
-    ]
-
-
-def _with_orders(
-    tables: _Tables, placed: pl.DataFrame, options: UnitOptions, context: _Context
-) -> pl.DataFrame:
-    """Join each session's cart facts, orders, the user's first order and the next order to the
-    sessions (what ``options.facts`` asks for); ``placed`` carries the key columns."""
-    keys = tables.keys.columns
-    if tables.carts is not None:
-        started = pl.col("first_cart").is_not_null() | pl.col("first_checkout").is_not_null()
-        if options.facts == "carts":
-            carts = tables.carts.lazy().filter(started)
-            carts = carts.join(tables.every.lazy(), on=keys, nulls_equal=True)
-            found = _with_next_order(carts.collect(engine="streaming"), placed)
-            return found.select(_fact_columns(options, context))
-        sessions = tables.every.join(tables.carts, on=keys, how="left", nulls_equal=True)
-    else:
-        sessions = tables.every
-    assert tables.advocacy is not None
-    sums = [pl.len().cast(pl.UInt32).alias("orders"), pl.col("value").sum().alias("order_value")]
-    per_session = (
-        placed.lazy()
-        .group_by(keys)
-        .agg(
-            (pl.col("order_number") == 1).any().alias("first_order"),
-            (pl.col("order_number") >= 2).any().alias("repeat_order"),
-            *(sums if options.counts else []),
+    (
+        user, head, first_event, last_event, events, stage, first_cart, first_checkout,
+        last_purchase, cart_value, orders, order_value_, next_time, next_value,
+    ) = facts_of_sessions(*_kernel_inputs(seq, log, gap))  # fmt: skip
+    no_money = pl.lit(None, dtype=pl.Float64)
+    frame = pl.DataFrame(
+        {
+            "user": user,
+            "first_event": _times(first_event),
+            "last_event": _times(last_event),
+            "events": events.astype(np.uint32),
+            "stage": stage,
+            "orders": orders.astype(np.uint32),
+            "order_value": order_value_,
+            "first_cart": _times(first_cart),
+            "first_checkout": _times(first_checkout),
+            "last_purchase": _times(last_purchase),
+            "cart_value": cart_value,
+            "next_order_time": _times(next_time),
+            "next_order_value": next_value,
+        }
+    ).with_columns(
+        (pl.col("events") == 1).alias("single_event"),
+        pl.col("next_order_value").fill_nan(None) if money else no_money.alias("next_order_value"),
+        *([] if money else [no_money.alias(c) for c in ("order_value", "cart_value")]),
+    )
+    if options.session_ids:
+        frame = frame.with_columns(
+            seq.values("user", head).alias("user"), _session(seq, user, head, log)
         )
-    )
-    first_orders = placed.lazy().filter(pl.col("order_number") == 1)
-    first_orders = first_orders.select("user", pl.col("time").alias("first_order_time"))
-    # Only a session that owns an order or has an advocacy event needs these facts (a few of
-    # them): they are put together on that small table, down to the sessions they take past
-    # the event-defined stages (and their order sums), which one join adds to every session.
-    advocacy = tables.advocacy.lazy().join(first_orders, on="user", how="left")
-    advocacy = advocacy if "user" in keys else advocacy.drop("user")
-    involved = per_session.join(advocacy, on=keys, how="full", coalesce=True, nulls_equal=True)
-    kept = ["orders", "order_value"] if options.counts else []
-    involved = involved.select(*keys, _order_stage(), *kept).filter(pl.col("order_stage") > 0)
-    facts = sessions.lazy().join(involved, on=keys, how="left", nulls_equal=True)
-    if options.facts == "all":
-        facts = _with_next_order(facts.collect(engine="streaming"), placed).lazy()
-    return facts.select(_fact_columns(options, context)).collect(engine="streaming")
+    if options.breakdown is not None:
+        frame = frame.with_columns(seq.values(options.breakdown, head).alias("breakdown"))
+    return frame
+
+
+def _session(
+    seq: Sequences, user: NDArray[np.int64], head: NDArray[np.int64], log: EventLog
+) -> pl.Series:
+    """Each session's value: the session column's, or its number within its user (1, 2, …)."""
+    if log.has_sessions:
+        return seq.values("session", head).alias("session")
+    first_of_user = np.searchsorted(user, user, side="left")
+    return pl.Series("session", np.arange(user.shape[0]) - first_of_user + 1, dtype=pl.UInt32)
+
+
+def _times(micros: NDArray[np.int64]) -> pl.Series:
+    """Epoch microseconds as UTC times (``NEVER`` null)."""
+    series = pl.Series(micros)
+    return pl.select(pl.when(series != NEVER).then(series)).to_series().cast(_UTC)
 
 
 def converted(started: str = "first_cart") -> pl.Expr:
@@ -421,90 +278,3 @@ def converted(started: str = "first_cart") -> pl.Expr:
 def abandoned() -> pl.Expr:
     """A cart session with no purchase at or after its first add-to-cart."""
     return pl.col("first_cart").is_not_null() & ~converted()
-
-
-def _with_next_order(sessions: pl.DataFrame, placed: pl.DataFrame) -> pl.DataFrame:
-    """The user's first order strictly after the last event of each abandoned cart session
-    (recovery needs it for no other session). ``placed`` is in (user, time, row) order, so of
-    orders at the same instant the first placed is found."""
-    lost = abandoned()
-    following = placed.select(
-        "user",
-        pl.col("time").alias("placed_at"),
-        pl.col("time").alias("next_order_time"),
-        pl.col("value").alias("next_order_value"),
-    )
-    carts = (
-        sessions.filter(lost)
-        .sort("user", "last_event")
-        .join_asof(
-            following,
-            left_on="last_event",
-            right_on="placed_at",
-            by="user",
-            strategy="forward",
-            allow_exact_matches=False,
-            check_sortedness=False,
-        )
-        .drop("placed_at")
-    )
-    return pl.concat([carts, sessions.filter(~lost)], how="diagonal")
-
-
-def _order_stage() -> pl.Expr:
-    """``order_stage``: the stage a session reaches by its orders and advocacy (SPEC §5:
-    advocacy after the user's first order, a repeat order, the first order), else 0."""
-    advocacy = (pl.col("last_advocacy") >= pl.col("first_order_time")).fill_null(False)
-    reached = [
-        (advocacy, STAGE_CODE["advocacy"]),
-        (pl.col("repeat_order").fill_null(False), STAGE_CODE["retention"]),
-        (pl.col("first_order").fill_null(False), STAGE_CODE["purchase"]),
-    ]
-    return _first_reached(reached).alias("order_stage")
-
-
-def stage_code(ladder: EventLadder) -> pl.Expr:
-    """Deepest stage of a session (SPEC §5): the stage of its orders and advocacy
-    (``order_stage``, null for a session with neither), which is deeper than any its events
-    define alone."""
-    reached: list[tuple[pl.Expr, int | pl.Expr]] = [
-        (pl.col("order_stage") > 0, pl.col("order_stage")),
-        (pl.col("deepest_event") >= ladder.decided_from, STAGE_CODE["decision"]),
-        (pl.col("deepest_event") >= ladder.considered_from, STAGE_CODE["consideration"]),
-    ]
-    return _first_reached(reached).alias("stage")
-
-
-def _first_reached(reached: Sequence[tuple[pl.Expr, int | pl.Expr]]) -> pl.Expr:
-    """The stage of the first condition that holds (0 when none does or is known)."""
-    code: pl.Expr = pl.lit(0, dtype=pl.UInt8)
-    for condition, value in reversed(reached):
-        stage = pl.lit(value, dtype=pl.UInt8) if isinstance(value, int) else value
-        code = pl.when(condition.fill_null(False)).then(stage).otherwise(code)
-    return code
-
-
-def _fact_columns(options: UnitOptions, context: _Context) -> list[pl.Expr | str]:
-    money = context.order_value is not None
-    value = pl.col("order_value").cast(pl.Float64) if money else pl.lit(None, dtype=pl.Float64)
-    columns: list[pl.Expr | str] = ["user"]
-    columns += ["session"] if options.session_ids else []
-    columns += ["breakdown"] if options.breakdown is not None else []
-    spans = options.spans or options.facts != "stages"
-    columns += ["last_event"] if spans else []
-    if options.facts != "carts":
-        columns += ["first_event"] if spans else []
-        columns.append(stage_code(context.ladder))
-        if not options.counts:
-            columns.append(SINGLE_EVENT)
-    if options.facts != "carts" and options.counts:
-        columns += [
-            "events",
-            (pl.col("events") == 1).alias(SINGLE_EVENT),
-            pl.col("orders").fill_null(0),
-            value.fill_null(0.0).alias("order_value") if money else value.alias("order_value"),
-        ]
-    if options.facts != "stages":
-        columns += ["first_cart", "first_checkout", "last_purchase", "cart_value"]
-        columns += ["next_order_time", pl.col("next_order_value").cast(pl.Float64)]
-    return columns

@@ -58,7 +58,11 @@ class Profile:
     """Kept rows per event, when the pass counted them (from footers, the profile only proves
     which events occur: ``EventLog.event_counts`` counts them when asked)."""
     user_range: tuple[int, int] | None = None
-    """The smallest and largest user of integer user columns (over every input row)."""
+    """The smallest and largest user of integer user columns (over every input row): the
+    engine gives users in a compact range direct codes."""
+    sampled: dict[str, int] | None = None
+    """Without ``event_counts``: rows per event among the first ``SAMPLE_ROWS`` rows, for
+    estimates (``EventLog.rows_estimate``)."""
 
     @property
     def dropped_rows(self) -> int:
@@ -109,11 +113,15 @@ class EventLog:
         (counted,) = _collect(self.label, per_event)
         return dict(sorted(counted.iter_rows()))
 
-    def rows_for(self, events: set[str] | None) -> int:
-        """Kept rows whose event is in ``events`` (all kept rows for ``None``)."""
-        if events is None:
-            return self.profile.rows - self.profile.dropped_rows
-        return sum(self.event_counts.get(e, 0) for e in events)
+    def rows_estimate(self, events: set[str] | None) -> int:
+        """Kept rows whose event is in ``events`` (all kept rows for ``None``): exact when the
+        profile counted events, else estimated from the first rows (for planning memory only).
+        """
+        kept = self.profile.rows - self.profile.dropped_rows
+        counts = self.profile.event_counts or self.profile.sampled
+        if events is None or not counts:
+            return kept
+        return round(kept * sum(counts.get(e, 0) for e in events) / sum(counts.values()))
 
     def event_name(self, name: str) -> str | None:
         """The event of this log that ``name`` means: itself, what its raw value maps to, or a
@@ -182,8 +190,8 @@ def load_frame(
         roles = Roles({**roles.columns, "event": ROWS_ARE_COLUMN})
     if options.dedupe:
         raw = raw.unique(maintain_order=True)
-    time_expr = _time_expression(raw, roles, options.assume_tz, source.label)
-    known = None if options.dedupe else _footers(source, roles)
+    known = None if options.dedupe else _footers(source, roles, options.assume_tz)
+    time_expr = _time_expression(raw, roles, options.assume_tz, source.label, known)
     profile, mapping = _profile(raw, roles, time_expr, options.aliases, source.label, known)
     _check_usable(profile, roles, options.strict, source.label)
     dimensions = tuple(
@@ -202,30 +210,34 @@ def load_frame(
     )
 
 
-def _time_expression(raw: pl.LazyFrame, roles: Roles, assume_tz: str, label: str) -> pl.Expr:
+def _time_expression(
+    raw: pl.LazyFrame, roles: Roles, assume_tz: str, label: str, known: FooterFacts | None
+) -> pl.Expr:
+    """The UTC time of each row; integer epochs take their unit from the footers or one pass."""
     column = roles.columns["time"]
     assert column is not None
     dtype = schema_of(raw)[column]
     unit = None
     if is_epoch(dtype):
-        max_abs = _collect(label, raw.select(pl.col(column).abs().max()))[0].item()
-        unit = epoch_unit(float(max_abs or 0))
+        unit = known.epoch_unit if known is not None else None
+        if unit is None:
+            max_abs = _collect(label, raw.select(pl.col(column).abs().max()))[0].item()
+            unit = epoch_unit(float(max_abs or 0))
     return to_utc(column, dtype, assume_tz=assume_tz, unit=unit)
 
 
-def _footers(source: Source, roles: Roles) -> FooterFacts | None:
-    """What the Parquet footers prove (``footer.read_footers``), for big files whose users
-    cannot be blank text."""
+def _footers(source: Source, roles: Roles, assume_tz: str) -> FooterFacts | None:
+    """What the Parquet footers prove (``footer.read_footers``), for big files whose time
+    column is a timestamp (zone-less ones read in UTC) or integer epochs."""
     user, time = roles.columns["user"], roles.columns["time"]
     assert user is not None and time is not None
-    schema = schema_of(source.frame)
     files = source.parquet_files
-    if sum(f.stat().st_size for f in files) < FOOTER_WORTH_BYTES or _is_text(schema[user]):
+    if sum(f.stat().st_size for f in files) < FOOTER_WORTH_BYTES:
         return None
-    dtype = schema[time]
-    if not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
+    dtype = schema_of(source.frame)[time]
+    if not (isinstance(dtype, pl.Datetime) or dtype.is_integer()):
         return None
-    return read_footers(files, user, time)
+    return read_footers(files, user, time, naive_is_utc=assume_tz == "UTC")
 
 
 def _is_text(dtype: pl.DataType) -> bool:
@@ -292,12 +304,12 @@ def _profile(
         "time": figures["unusable"] - figures["bad_user"],
         "event": int(groups.filter(is_blank_event)["kept"].sum()),
     }
-    users = figures["users"]
     if dropped["event"]:
         # The first and last times must come from rows that are kept.
         named_rows = raw.filter(~_blank(event, schema[event]))
         span = named_rows.select(first=usable_time.min(), last=usable_time.max())
         figures.update(_collect(label, span)[0].row(0, named=True))
+    users = figures["users"]
     profile = Profile(
         rows=figures["rows"],
         dropped=dropped,
@@ -306,6 +318,7 @@ def _profile(
         events=tuple(sorted({mapping.names[raw_name] for raw_name in named["raw_event"]})),
         event_counts=_event_counts(named, mapping),
         user_range=None if users is None or None in users else (users[0], users[1]),
+        sampled=_sampled_counts(named, mapping) if "sampled" in named.columns else None,
     )
     return profile, mapping
 
@@ -324,6 +337,16 @@ def _range(column: str) -> pl.Expr:
     return pl.concat_list(pl.col(column).min(), pl.col(column).max())
 
 
+def _sampled_counts(named: pl.DataFrame, mapping: EventMapping) -> dict[str, int]:
+    """Rows per normalized event among the sampled first rows (names found only after them
+    count as their exact rows, usually few)."""
+    counts: dict[str, int] = {}
+    for raw_name, sampled, rows in named.select("raw_event", "sampled", "rows").iter_rows():
+        name = mapping.names[raw_name]
+        counts[name] = counts.get(name, 0) + (sampled if sampled is not None else rows or 0)
+    return counts
+
+
 def _rows_per(groups: LazyGroupBy) -> pl.LazyFrame:
     return groups.agg(rows=pl.len().cast(pl.Int64))
 
@@ -336,12 +359,12 @@ def _sampled_groups(raw: pl.LazyFrame, raw_event: pl.Expr, label: str) -> pl.Dat
     dictionary-encoded Parquet column skips whole pages whose dictionary matches nothing.
     Blank names are never taken from the sample, so their rows are always counted.
     """
-    (seen,) = _collect(label, raw.head(SAMPLE_ROWS).select(raw_event.unique()))
-    names = seen.filter(~_blank("raw_event", pl.String()))["raw_event"]
-    others = raw.filter(raw_event.is_null() | ~raw_event.is_in(names.implode()))
+    (seen,) = _collect(label, _rows_per(raw.head(SAMPLE_ROWS).group_by(raw_event)))
+    seen = seen.filter(~_blank("raw_event", pl.String()))
+    others = raw.filter(raw_event.is_null() | ~raw_event.is_in(seen["raw_event"].implode()))
     (counted,) = _collect(label, _rows_per(others.group_by(raw_event)))
-    present = pl.DataFrame({"raw_event": names}).with_columns(rows=pl.lit(None, pl.Int64))
-    return pl.concat([present, counted])
+    present = seen.select("raw_event", rows=pl.lit(None, pl.Int64), sampled="rows")
+    return pl.concat([present, counted], how="diagonal")
 
 
 def _normalize(

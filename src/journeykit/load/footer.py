@@ -1,9 +1,9 @@
 """What Parquet footers already know about a log, read without touching the data.
 
 A writer stores, per row group and column, the number of nulls and the smallest and largest
-value. When they show that the user and time columns hold no null at all, the profile needs no
-pass over those columns: no row can be dropped for them, and the time range is the range of the
-statistics.
+value. When they show that no user can be dropped (no null; for text, no value that is blank)
+and that no time is null, the profile needs no pass over those columns: the row count is the
+footers', and the time range (and, for integer epochs, the unit) comes from the statistics.
 """
 
 import json
@@ -12,71 +12,103 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from journeykit.load.timestamps import epoch_unit
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_UNITS = ("milliseconds", "microseconds", "nanoseconds")
+_TIMESTAMP_UNITS = {"milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns"}
+_MICROS = {"s": 1_000_000, "ms": 1_000, "us": 1}
 
 
 @dataclass(frozen=True)
 class FooterFacts:
-    """What the footers of a log's files prove: no null user or time, and these ranges."""
+    """What the footers of a log's files prove: no droppable user or time, and these facts."""
 
     rows: int
     first: datetime
     last: datetime
-    users: tuple[int, int] | None
-    """The smallest and largest user, when users are signed integers with statistics."""
+    epoch_unit: str | None = None
+    """For a time column of integer epochs, the unit the statistics decide (SPEC §2)."""
+    users: tuple[int, int] | None = None
+    """The smallest and largest user, when users are integers with statistics."""
 
 
-def read_footers(files: tuple[Path, ...], user: str, time: str) -> FooterFacts | None:
-    """``FooterFacts`` of ``files`` if their footers show no null ``user`` or ``time``
-    anywhere; ``None`` when they do, or when a row group lacks the statistics.
+@dataclass(frozen=True)
+class _TimeColumn:
+    """How a time column's raw statistics become microseconds: a timestamp of ``unit`` (UTC or
+    read as UTC), or integer epochs (``unit`` None until the statistics decide it)."""
 
-    ``time`` must be stored as a UTC-adjusted Parquet timestamp (64-bit integers).
+    unit: str | None
+    epoch: bool
+
+
+def read_footers(
+    files: tuple[Path, ...], user: str, time: str, *, naive_is_utc: bool
+) -> FooterFacts | None:
+    """``FooterFacts`` of ``files`` if their footers show no null or blank ``user`` and no null
+    ``time`` anywhere; ``None`` when they do not, or when a row group lacks the statistics.
+
+    ``time`` must be a Parquet timestamp (zone-less ones only with ``naive_is_utc``) or integer
+    epochs.
     """
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-    times: list[int] = []
+    lows: list[int] = []
+    highs: list[int] = []
     users: list[int] | None = []
     rows = 0
+    kinds = set()
     for path in files:
         metadata = pq.read_metadata(path)
         rows += metadata.num_rows
         names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
         if user not in names or time not in names:
             return None
-        unit = _utc_unit(metadata.schema.column(names.index(time)).logical_type.to_json())
-        if unit is None:
+        kind = _time_column(metadata.schema.column(names.index(time)), naive_is_utc)
+        if kind is None:
             return None
-        signed = _signed_integer(metadata.schema.column(names.index(user)))
+        kinds.add(kind)
         for group in range(metadata.num_row_groups):
             row_group = metadata.row_group(group)
             if row_group.num_rows == 0:
                 continue
             user_stats = row_group.column(names.index(user)).statistics
             time_stats = row_group.column(names.index(time)).statistics
-            if not _no_nulls(user_stats) or not _no_nulls(time_stats):
+            if not _no_nulls(user_stats) or not _never_blank(user_stats):
                 return None
-            if not time_stats.has_min_max:
+            if not _no_nulls(time_stats) or not time_stats.has_min_max:
                 return None
-            times += [_micros(time_stats.min_raw, unit), _micros(time_stats.max_raw, unit)]
-            if users is not None and signed and user_stats.has_min_max:
-                users += [user_stats.min_raw, user_stats.max_raw]
+            lows.append(time_stats.min_raw)
+            highs.append(time_stats.max_raw)
+            if users is not None and user_stats.physical_type in ("INT32", "INT64"):
+                users += [user_stats.min, user_stats.max] if user_stats.has_min_max else []
             else:
                 users = None
-    if not times:
+    if not lows or len(kinds) != 1:
         return None
-    first, last = (_EPOCH + timedelta(microseconds=t) for t in (min(times), max(times)))
-    return FooterFacts(rows, first, last, (min(users), max(users)) if users else None)
+    span = (min(users), max(users)) if users else None
+    return _facts(rows, min(lows), max(highs), kinds.pop(), span)
 
 
-def _signed_integer(column: Any) -> bool:
-    """Whether a Parquet column holds signed integers (plain or annotated as signed)."""
-    if column.physical_type not in ("INT32", "INT64"):
-        return False
-    described = json.loads(column.logical_type.to_json())
-    return described.get("Type") == "None" or (
-        described.get("Type") == "Int" and bool(described.get("isSigned"))
+def _facts(
+    rows: int, low: int, high: int, kind: _TimeColumn, users: tuple[int, int] | None
+) -> FooterFacts:
+    unit = epoch_unit(float(max(abs(low), abs(high)))) if kind.epoch else kind.unit
+    assert unit is not None
+    first, last = (
+        _EPOCH + timedelta(microseconds=_micros(v, unit, kind.epoch)) for v in (low, high)
     )
+    return FooterFacts(rows, first, last, unit if kind.epoch else None, users)
+
+
+def _time_column(column: Any, naive_is_utc: bool) -> _TimeColumn | None:
+    described = json.loads(column.logical_type.to_json())
+    if described.get("Type") == "Timestamp":
+        utc = described.get("isAdjustedToUTC") or naive_is_utc
+        unit = _TIMESTAMP_UNITS.get(described.get("timeUnit", ""))
+        return _TimeColumn(unit, epoch=False) if utc and unit else None
+    if column.physical_type in ("INT32", "INT64") and described.get("Type") in ("None", "Int"):
+        return _TimeColumn(None, epoch=True)
+    return None
 
 
 def _no_nulls(statistics: Any) -> bool:
@@ -84,20 +116,24 @@ def _no_nulls(statistics: Any) -> bool:
     return statistics is not None and statistics.has_null_count and statistics.null_count == 0
 
 
-def _utc_unit(logical_type: str) -> str | None:
-    """The unit of a UTC-adjusted timestamp column (from its logical type), else ``None``."""
-    described = json.loads(logical_type)
-    if described.get("Type") != "Timestamp" or not described.get("isAdjustedToUTC"):
-        return None
-    unit = described.get("timeUnit")
-    return unit if unit in _UNITS else None
+def _never_blank(statistics: Any) -> bool:
+    """Whether no value of the column chunk can be blank (SPEC §2: empty or only whitespace).
+
+    Numbers never are. Text is proven when its smallest and largest values both start with a
+    printable ASCII character other than space: every value in between (in byte order) then
+    starts with one too, so it is not only whitespace.
+    """
+    if statistics.physical_type != "BYTE_ARRAY":
+        return True
+    if not statistics.has_min_max:
+        return False
+    low, high = statistics.min_raw, statistics.max_raw
+    return bool(low) and bool(high) and 0x21 <= low[0] <= 0x7E and 0x21 <= high[0] <= 0x7E
 
 
-def _micros(value: int, unit: str) -> int:
-    """A raw timestamp in ``unit`` as whole microseconds (nanoseconds truncated toward zero, as
-    the normalized frame's cast to microseconds does)."""
-    if unit == "milliseconds":
-        return value * 1000
-    if unit == "nanoseconds":
-        return abs(value) // 1000 * (1 if value >= 0 else -1)
-    return value
+def _micros(value: int, unit: str, epoch: bool) -> int:
+    """A raw value in ``unit`` as whole microseconds, as the normalized frame computes it:
+    nanosecond epochs floored, nanosecond timestamps truncated toward zero."""
+    if unit == "ns":
+        return value // 1000 if epoch else abs(value) // 1000 * (1 if value >= 0 else -1)
+    return value * _MICROS[unit]

@@ -11,8 +11,7 @@ from datetime import datetime
 
 import polars as pl
 
-from journeykit.chunks import per_user
-from journeykit.derive import order_value, orders, with_sessions
+from journeykit.journey.units import UnitOptions, orders_of
 from journeykit.load.events import EventLog
 from journeykit.retention.periods import index_of, period_index
 from journeykit.retention.spec import ANY_EVENT, RetentionSpec
@@ -146,21 +145,7 @@ def _first_cohort_events(log: EventLog, spec: RetentionSpec) -> pl.LazyFrame:
 
 
 def _orders(log: EventLog, spec: RetentionSpec) -> pl.DataFrame:
-    """``user, time, value`` of every order (SPEC §3), computed on chunks of whole users."""
-    value = order_value(log.roles)
-    has_order_column = log.roles.has("order")
-    money = [c for c in ("revenue", "price", "quantity") if log.roles.has(c)]
-    columns = ["user", "time", "row", "event", *money]
-    columns += [
-        c for c, role in (("session", "session"), ("order_id", "order")) if log.roles.has(role)
-    ]
-    # Gap sessions need every event; with a session column the purchases are enough.
-    events = (log.events(["purchase"]) if log.has_sessions else log.frame).select(columns)
-
-    def chunk_orders(chunk: pl.DataFrame) -> pl.DataFrame:
-        sessions = with_sessions(chunk, has_column=log.has_sessions, gap=spec.session_gap)
-        placed = orders(sessions, has_order_column=has_order_column, value=value)
-        return placed.select("user", "time", "value")
-
-    rows = log.rows_for({"purchase"} if log.has_sessions else None)
-    return per_user(events, rows, chunk_orders)
+    """``user, time, value`` of every order (SPEC §3), sorted by user and each user's orders in
+    the order they happen: float sums are then the same whatever the chunks."""
+    placed = orders_of(log, UnitOptions(session_gap=spec.session_gap))
+    return placed.sort("user", maintain_order=True)

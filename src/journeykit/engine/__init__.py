@@ -1,0 +1,147 @@
+"""The sequence engine: every per-user computation over events in (time, input row) order.
+
+    normalized events ──read once, in batches──▶ chunks of whole users (memory or spill files)
+      ──per chunk──▶ group by user, order by (time, row)  (``Sequences``)
+      ──▶ kernels walk each user's (or unit's) events ──▶ small results, combined by the caller
+
+A caller says what each event carries (``EventRead``: numeric columns; key columns, such as the
+session or the order id, that kernels compare; value columns, such as a breakdown, whose value
+on a chosen event is wanted) and what to compute on a chunk's ``Sequences``; ``read_sequences``
+does the rest and returns the per-chunk results. The kernels (``journeykit.engine.funnel``,
+``units``, ``facts``) are plain loops over the arrays of ``Sequences``, each with the SPEC rule
+it follows.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from journeykit.engine.group import group_by_key
+from journeykit.engine.keys import Dictionary, key_exprs
+from journeykit.engine.stream import KEYS, Chunk, Plan, per_chunk, read_chunks
+from journeykit.engine.units import split_groups
+
+T = TypeVar("T")
+_USER = "__user"
+_TIME = "__time"
+
+
+@dataclass(frozen=True)
+class EventRead:
+    """What the kernels need of each event of ``frame`` (a normalized event frame).
+
+    ``columns``: name → a numeric expression (one value per event). ``keys``: columns the
+    kernels compare (within a user: sessions, held values, order ids; a null is a value of its
+    own). ``values``: columns whose value on a chosen event is wanted: the kernels see a code,
+    ``Sequences.values`` the value of each code.
+    """
+
+    frame: pl.LazyFrame
+    label: str
+    columns: dict[str, pl.Expr] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+
+    def with_keys(self, *columns: str) -> "EventRead":
+        return replace(self, keys=tuple(dict.fromkeys((*self.keys, *columns))))
+
+    def with_values(self, *columns: str) -> "EventRead":
+        return replace(self, values=tuple(dict.fromkeys((*self.values, *columns))))
+
+
+@dataclass
+class Sequences:
+    """One chunk's events grouped by unit (users, until ``split``), each unit in (time, row)
+    order: unit ``u`` is positions ``starts[u]`` to ``starts[u + 1]`` of every column."""
+
+    chunk: Chunk
+    order: NDArray[np.int64]
+    starts: NDArray[np.int64]
+    time: NDArray[np.int64]
+    """Event times (µs since the epoch, UTC), in unit order."""
+    dictionaries: dict[str, Dictionary]
+
+    @classmethod
+    def of(cls, chunk: Chunk, dictionaries: dict[str, Dictionary]) -> "Sequences":
+        order, starts, time = group_by_key(chunk[KEYS], chunk[_TIME])  # type: ignore[arg-type]
+        return cls(chunk, order, starts, time, dictionaries)
+
+    def column(self, name: str) -> NDArray[np.generic]:
+        """A column of the chunk in unit order."""
+        return self.chunk[name][self.order]
+
+    def keys(self, *names: str) -> NDArray[np.uint64]:
+        """The key columns of ``names`` (``EventRead.keys``) as one matrix, in unit order (no
+        names: a matrix with no column)."""
+        columns = [self.column(f"{name}_{i}") for name in names for i in range(2)]
+        if not columns:
+            return np.empty((self.order.shape[0], 0), dtype=np.uint64)
+        return np.ascontiguousarray(np.column_stack(columns), dtype=np.uint64)
+
+    def values(self, name: str, positions: NDArray[np.int64]) -> pl.Series:
+        """The values of column ``name`` (``EventRead.values``) at ``positions``."""
+        codes = self.chunk[name][self.order[positions]]
+        return self.dictionaries[name].values().gather(codes).alias(name)
+
+    def split(self, names: tuple[str, ...], extra: NDArray[np.int64] | None = None) -> "Sequences":
+        """Units = (user, the values of key columns ``names``, ``extra``), e.g. sessions:
+        events of a unit stay in (time, row) order. ``extra`` is one value per event in unit
+        order."""
+        matrix = self.keys(*names)
+        if extra is not None:
+            matrix = np.ascontiguousarray(np.column_stack([matrix, extra.view(np.uint64)]))
+        if matrix.shape[1] == 0:
+            return self
+        within, starts = split_groups(self.starts, matrix)
+        return Sequences(
+            self.chunk, self.order[within], starts, self.time[within], self.dictionaries
+        )
+
+
+def read_sequences(
+    read: EventRead,
+    rows: int,
+    compute: Callable[[Sequences], T],
+    users: tuple[int, int] | None = None,
+) -> list[T]:
+    """Read ``read.frame`` once and run ``compute`` on every chunk's ``Sequences``.
+
+    ``rows`` estimates how many events the frame yields: it decides the chunks (and whether they
+    are spilled to disk) so that memory stays bounded. ``users``: the range of integer users,
+    when known (chunks then hold ranges of users, which get direct codes).
+    """
+    schema = read.frame.collect_schema()
+    exprs = [
+        *key_exprs("user", schema["user"], name=_USER, hashes=2, nullable=False),
+        pl.col("time").dt.epoch("us").alias(_TIME),
+        *(expr.alias(name) for name, expr in read.columns.items()),
+    ]
+    for column in read.keys:
+        exprs += key_exprs(column, schema[column], name=column, hashes=1, nullable=True)
+    dictionaries = {column: Dictionary() for column in read.values}
+    for column in read.values:
+        exprs += key_exprs(
+            column, schema[column], name=f"__value_{column}", hashes=2, nullable=True
+        )
+        exprs.append(pl.col(column).alias(f"__raw_{column}"))
+    selected = read.frame.select(exprs)
+    user_keys = [n for n in selected.collect_schema().names() if n.startswith(f"{_USER}_")]
+
+    def prepare(batch: pl.DataFrame) -> pl.DataFrame:
+        for column, dictionary in dictionaries.items():
+            hashes = [c for c in batch.columns if c.startswith(f"__value_{column}_")]
+            matrix = np.ascontiguousarray(batch.select(hashes).to_numpy(), dtype=np.uint64)
+            codes = dictionary.encode(matrix, batch[f"__raw_{column}"])
+            batch = batch.drop(*hashes, f"__raw_{column}").with_columns(
+                pl.Series(column, codes, dtype=pl.UInt32)
+            )
+        return batch
+
+    integer = schema["user"].is_integer()
+    plan = Plan.for_size(rows, 8 * len(exprs), users if integer else None)
+    with read_chunks(selected, user_keys, plan, read.label, prepare) as chunks:
+        return per_chunk(chunks, lambda chunk: compute(Sequences.of(chunk, dictionaries)))

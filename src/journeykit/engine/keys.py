@@ -1,0 +1,130 @@
+"""Columns as engine keys: 64-bit integers the kernels hash and compare.
+
+An integer column is its own key (exact). Any other column (text, categorical, …) is keyed by
+64-bit hashes of its text: two hashes for users, whose codes are global, so two different users
+share a key only if both hashes collide (about n² / 2¹²⁹); one hash for keys compared only inside
+one user (sessions, held values), where two values of one user would have to collide (about
+2⁻⁶⁴ per pair). Nullable keys carry a null flag, so a null is its own value.
+"""
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from journeykit.engine.group import key_hash, same_row
+from journeykit.engine.jit import kernel
+
+SEEDS = (0x6A6B_0001, 0x6A6B_0002)
+
+
+def key_exprs(
+    column: str, dtype: pl.DataType, *, name: str, hashes: int, nullable: bool
+) -> list[pl.Expr]:
+    """``uint64`` key columns ``name_0, name_1, …`` of ``column``."""
+    value = pl.col(column)
+    if dtype.is_integer():
+        filled = value.fill_null(0) if nullable else value
+        keys = [filled.cast(pl.Int64).reinterpret(signed=False)]
+    else:
+        text = value if dtype == pl.String else value.cast(pl.String)
+        keys = [text.hash(seed) for seed in SEEDS[:hashes]]
+    if nullable:
+        keys.append(value.is_null().cast(pl.UInt64))
+    return [key.alias(f"{name}_{i}") for i, key in enumerate(keys)]
+
+
+@kernel
+def _encode(
+    keys: NDArray[np.uint64],
+    slots: NDArray[np.int64],
+    known: NDArray[np.uint64],
+    count: int,
+    codes: NDArray[np.int64],
+    new_rows: NDArray[np.int64],
+) -> tuple[int, int, int]:
+    """Codes of ``keys`` rows against the table (``slots`` → code, ``known`` keys by code);
+    new keys get the next codes and their rows are listed in ``new_rows``. Stops early (returns
+    the row reached) when the table is half full: it must grow first."""
+    capacity = slots.shape[0]
+    mask = np.uint64(capacity - 1)
+    added = 0
+    for row in range(keys.shape[0]):
+        slot = key_hash(keys, row) & mask
+        while True:
+            code = slots[slot]
+            if code < 0:
+                if 2 * (count + 1) > capacity:
+                    return count, added, row
+                slots[slot] = count
+                known[count] = keys[row]
+                codes[row] = count
+                new_rows[added] = row
+                added += 1
+                count += 1
+                break
+            if same_row(keys, row, known, code):
+                codes[row] = code
+                break
+            slot = (slot + np.uint64(1)) & mask
+    return count, added, keys.shape[0]
+
+
+@kernel
+def _rehashed(known: NDArray[np.uint64], count: int, capacity: int) -> NDArray[np.int64]:
+    slots = np.full(capacity, -1, np.int64)
+    mask = np.uint64(capacity - 1)
+    for code in range(count):
+        slot = key_hash(known, code) & mask
+        while slots[slot] >= 0:
+            slot = (slot + np.uint64(1)) & mask
+        slots[slot] = code
+    return slots
+
+
+class Dictionary:
+    """Dense codes for the values of one column over every batch of a read, and the values.
+
+    >>> words = Dictionary()
+    >>> keys = np.array([[5], [7], [5]], dtype=np.uint64)
+    >>> words.encode(keys, pl.Series(["a", "b", "a"])).tolist(), words.values().to_list()
+    ([0, 1, 0], ['a', 'b'])
+    """
+
+    def __init__(self) -> None:
+        self._slots = np.full(64, -1, np.int64)
+        self._known = np.empty((0, 0), np.uint64)
+        self._count = 0
+        self._values: list[pl.Series] = []
+        self._all: pl.Series | None = None
+
+    def encode(self, keys: NDArray[np.uint64], values: pl.Series) -> NDArray[np.int64]:
+        """The code of each row (``keys`` a ``uint64`` matrix, ``values`` what they stand for)."""
+        if self._known.shape[1] != keys.shape[1]:
+            self._known = np.empty((self._slots.shape[0] // 2, keys.shape[1]), np.uint64)
+        codes = np.empty(keys.shape[0], np.int64)
+        new_rows = np.empty(keys.shape[0], np.int64)
+        done = 0
+        while done < keys.shape[0]:
+            self._count, added, reached = _encode(
+                keys[done:], self._slots, self._known, self._count, codes[done:], new_rows
+            )
+            if added:
+                self._values.append(values.slice(done, reached).gather(new_rows[:added]))
+                self._all = None
+            done += reached
+            if done < keys.shape[0]:
+                self._grow()
+        return codes
+
+    def _grow(self) -> None:
+        capacity = self._slots.shape[0] * 2
+        known = np.empty((capacity // 2, self._known.shape[1]), np.uint64)
+        known[: self._count] = self._known[: self._count]
+        self._known = known
+        self._slots = _rehashed(known, self._count, capacity)
+
+    def values(self) -> pl.Series:
+        """The value of each code, in code order."""
+        if self._all is None:
+            self._all = pl.concat(self._values) if self._values else pl.Series([], dtype=pl.Null)
+        return self._all
