@@ -14,15 +14,15 @@ it follows.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
 from journeykit.engine.group import group_by_key
-from journeykit.engine.keys import Dictionary, key_exprs
-from journeykit.engine.stream import KEYS, Chunk, Plan, per_chunk, read_chunks
+from journeykit.engine.keys import Dictionary, key_columns, key_exprs, needs_flag
+from journeykit.engine.stream import KEYS, Chunk, Plan, Stream, per_chunk, read_chunks, stream_of
 from journeykit.engine.units import split_groups
 
 T = TypeVar("T")
@@ -45,6 +45,8 @@ class EventRead:
     columns: dict[str, pl.Expr] = field(default_factory=dict)
     keys: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
+    never_null: frozenset[str] = frozenset()
+    """Key columns known to hold no null (an integer key then needs no null flag)."""
 
     def with_keys(self, *columns: str) -> "EventRead":
         return replace(self, keys=tuple(dict.fromkeys((*self.keys, *columns))))
@@ -67,17 +69,18 @@ class Sequences:
 
     @classmethod
     def of(cls, chunk: Chunk, dictionaries: dict[str, Dictionary]) -> "Sequences":
-        order, starts, time = group_by_key(chunk[KEYS], chunk[_TIME])  # type: ignore[arg-type]
+        """The events of ``chunk`` grouped by user."""
+        order, starts, time = group_by_key(chunk[KEYS], chunk[_TIME])
         return cls(chunk, order, starts, time, dictionaries)
 
-    def column(self, name: str) -> NDArray[np.generic]:
+    def column(self, name: str) -> NDArray[Any]:
         """A column of the chunk in unit order."""
         return self.chunk[name][self.order]
 
     def keys(self, *names: str) -> NDArray[np.uint64]:
         """The key columns of ``names`` (``EventRead.keys``) as one matrix, in unit order (no
         names: a matrix with no column)."""
-        columns = [self.column(f"{name}_{i}") for name in names for i in range(2)]
+        columns = [self.column(c) for name in names for c in key_columns(list(self.chunk), name)]
         if not columns:
             return np.empty((self.order.shape[0], 0), dtype=np.uint64)
         return np.ascontiguousarray(np.column_stack(columns), dtype=np.uint64)
@@ -116,24 +119,24 @@ def read_sequences(
     """
     schema = read.frame.collect_schema()
     exprs = [
-        *key_exprs("user", schema["user"], name=_USER, hashes=2, nullable=False),
+        *key_exprs("user", schema["user"], name=_USER, hashes=2, flag=False),
         pl.col("time").dt.epoch("us").alias(_TIME),
         *(expr.alias(name) for name, expr in read.columns.items()),
     ]
     for column in read.keys:
-        exprs += key_exprs(column, schema[column], name=column, hashes=1, nullable=True)
+        flag = needs_flag(schema[column], column not in read.never_null)
+        exprs += key_exprs(column, schema[column], name=column, hashes=1, flag=flag)
     dictionaries = {column: Dictionary() for column in read.values}
     for column in read.values:
-        exprs += key_exprs(
-            column, schema[column], name=f"__value_{column}", hashes=2, nullable=True
-        )
+        flag = needs_flag(schema[column], nullable=True)
+        exprs += key_exprs(column, schema[column], name=f"__value_{column}", hashes=2, flag=flag)
         exprs.append(pl.col(column).alias(f"__raw_{column}"))
     selected = read.frame.select(exprs)
-    user_keys = [n for n in selected.collect_schema().names() if n.startswith(f"{_USER}_")]
+    user_keys = key_columns(selected.collect_schema().names(), _USER)
 
     def prepare(batch: pl.DataFrame) -> pl.DataFrame:
         for column, dictionary in dictionaries.items():
-            hashes = [c for c in batch.columns if c.startswith(f"__value_{column}_")]
+            hashes = key_columns(batch.columns, f"__value_{column}")
             matrix = np.ascontiguousarray(batch.select(hashes).to_numpy(), dtype=np.uint64)
             codes = dictionary.encode(matrix, batch[f"__raw_{column}"])
             batch = batch.drop(*hashes, f"__raw_{column}").with_columns(
@@ -143,5 +146,9 @@ def read_sequences(
 
     integer = schema["user"].is_integer()
     plan = Plan.for_size(rows, 8 * len(exprs), users if integer else None)
-    with read_chunks(selected, user_keys, plan, read.label, prepare) as chunks:
-        return per_chunk(chunks, lambda chunk: compute(Sequences.of(chunk, dictionaries)))
+
+    def split(batch: pl.DataFrame) -> dict[str, Stream]:
+        return {"events": stream_of(prepare(batch), user_keys)}
+
+    with read_chunks(selected, plan, read.label, split) as chunks:
+        return per_chunk(chunks, lambda chunk: compute(Sequences.of(chunk["events"], dictionaries)))

@@ -1,20 +1,28 @@
-"""Sessions, orders and session facts (SPEC §3, §5, §6, §7b): one user's events in (time, row)
-order → the user's sessions and orders, and one row of facts per session, which stages, cart
-abandonment and the summary aggregate.
+"""Sessions, orders and session facts (SPEC §3, §5, §6, §7b).
 
 Each event carries a ``kind`` (``kind_code``): the event-defined stage it reaches, whether it is
-an add-to-cart, a remove, a checkout or a purchase, and whether it is an advocacy event. Its
-``value`` is the cart line value of add-to-cart and remove rows and the order value of purchase
-rows (0 without money). Sessions come from the session keys (one per distinct value; a null is
-its own value) or, with no key columns, from the inactivity rule; orders from the order keys (a
-purchase row with a null id, or any purchase row without an order column, belongs to the order
-of its session).
+an add-to-cart, a remove, a checkout or a purchase, and whether it is an advocacy event; and a
+``value``: the cart line value of add-to-cart and remove rows, the order value of purchase rows
+(0 without money).
+
+A session's facts need only counts, extremes and sums of its events, which can be taken in any
+order and merged. So with a session column each batch is first reduced to *partials*, one per
+(user, session) it holds (``batch_partials``), and a chunk merges them; without one, sessions
+come from the inactivity rule over each user's events in time order, and every event is a
+partial of its own (``event_partials``). Orders need each purchase row: they come from the
+purchase rows (a row with a null order id, or any row without an order column, belongs to the
+order of its session). ``user_facts`` walks each user's partials, in order of their first event,
+and purchase rows, in (time, row) order: one row of facts per session.
+
+A partial's ``fields`` (``FIELDS``) are the time and row of its first event, the time of its
+last, and the times of its first add-to-cart, first checkout, last purchase and last advocacy
+event (``NEVER`` when it has none).
 """
 
 import numpy as np
 from numpy.typing import NDArray
 
-from journeykit.engine.group import forget, local_code, local_table
+from journeykit.engine.group import EMPTY, forget, key_hash, local_code, same_row
 from journeykit.engine.jit import inline, kernel
 
 NEVER = np.iinfo(np.int64).min
@@ -25,6 +33,18 @@ ADVOCACY = 32
 PURCHASE_STAGE, RETENTION_STAGE, ADVOCACY_STAGE = 3, 4, 5
 """Stage codes are indexes into ``journeykit.journey.spec.STAGES``; event-defined stages are
 their rank (0 awareness, 1 consideration, 2 decision)."""
+FIELDS = (
+    "first_event",
+    "first_row",
+    "last_event",
+    "first_cart",
+    "first_checkout",
+    "last_purchase",
+    "last_advocacy",
+)
+FIRST, ROW, LAST, FIRST_CART, FIRST_CHECKOUT, LAST_PURCHASE, LAST_ADVOCACY = range(7)
+BATCH_TABLE = 1 << 14
+"""Slots of the table that reduces a batch to partials (``batch_partials``)."""
 
 
 def kind_code(rank: int, event: int, advocacy: bool) -> int:
@@ -35,220 +55,299 @@ def kind_code(rank: int, event: int, advocacy: bool) -> int:
 
 
 @inline
-def _scratch(
-    starts: NDArray[np.int64], key_width: int
-) -> tuple[  # working arrays for one user at a time, sized for the longest user
-    NDArray[np.int64],
-    NDArray[np.int64],
-    NDArray[np.int64],
-    NDArray[np.int64],
-    NDArray[np.uint64],
-    NDArray[np.int64],
-    NDArray[np.int64],
-    NDArray[np.int64],
-    NDArray[np.float64],
-]:
-    table, touched = local_table(starts)
-    longest = touched.shape[0]
-    return (
-        table,
-        touched,
-        np.empty(longest, np.int64),  # code of each row
-        np.empty(longest, np.int64),  # session of each event
-        np.empty((longest, key_width + 1), np.uint64),  # order key of each purchase row
-        np.empty(longest, np.int64),  # order time
-        np.empty(longest, np.int64),  # order session
-        np.empty(longest, np.int64),  # order's first purchase row
-        np.empty(longest, np.float64),  # order value
+def _what(kind: int) -> int:
+    return (kind >> 2) & 7
+
+
+@inline
+def _earliest(a: int, b: int) -> int:
+    """The earlier of two times, ``NEVER`` meaning none."""
+    if a == NEVER:
+        return b
+    if b == NEVER:
+        return a
+    return min(a, b)
+
+
+@inline
+def _start(fields: NDArray[np.int64], at: int, time: int, row: int, kind: int) -> None:
+    """Partial ``at`` as the one event (``time``, ``row``, ``kind``)."""
+    fields[at, FIRST], fields[at, ROW], fields[at, LAST] = time, row, time
+    what = _what(kind)
+    fields[at, FIRST_CART] = time if what == CART else NEVER
+    fields[at, FIRST_CHECKOUT] = time if what == CHECKOUT else NEVER
+    fields[at, LAST_PURCHASE] = time if what == PURCHASE else NEVER
+    fields[at, LAST_ADVOCACY] = time if kind & ADVOCACY else NEVER
+
+
+@inline
+def _add(fields: NDArray[np.int64], at: int, time: int, row: int, kind: int) -> bool:
+    """One more event (``time``, ``row``, ``kind``) into partial ``at``; whether it is the
+    partial's earliest event now (in (time, row) order)."""
+    earlier = time < fields[at, FIRST] or (time == fields[at, FIRST] and row < fields[at, ROW])
+    if earlier:
+        fields[at, FIRST], fields[at, ROW] = time, row
+    fields[at, LAST] = max(fields[at, LAST], time)
+    what = _what(kind)
+    if what == CART:
+        fields[at, FIRST_CART] = _earliest(fields[at, FIRST_CART], time)
+    elif what == CHECKOUT:
+        fields[at, FIRST_CHECKOUT] = _earliest(fields[at, FIRST_CHECKOUT], time)
+    elif what == PURCHASE:
+        fields[at, LAST_PURCHASE] = max(fields[at, LAST_PURCHASE], time)
+    if kind & ADVOCACY:
+        fields[at, LAST_ADVOCACY] = max(fields[at, LAST_ADVOCACY], time)
+    return bool(earlier)
+
+
+@inline
+def _merge(target: NDArray[np.int64], at: int, source: NDArray[np.int64], p: int) -> bool:
+    """Partial ``p`` of ``source`` into partial ``at`` of ``target``; whether ``p`` holds the
+    earlier first event (in (time, row) order)."""
+    earlier = source[p, FIRST] < target[at, FIRST] or (
+        source[p, FIRST] == target[at, FIRST] and source[p, ROW] < target[at, ROW]
     )
+    if earlier:
+        target[at, FIRST], target[at, ROW] = source[p, FIRST], source[p, ROW]
+    target[at, LAST] = max(target[at, LAST], source[p, LAST])
+    target[at, FIRST_CART] = _earliest(target[at, FIRST_CART], source[p, FIRST_CART])
+    target[at, FIRST_CHECKOUT] = _earliest(target[at, FIRST_CHECKOUT], source[p, FIRST_CHECKOUT])
+    target[at, LAST_PURCHASE] = max(target[at, LAST_PURCHASE], source[p, LAST_PURCHASE])
+    target[at, LAST_ADVOCACY] = max(target[at, LAST_ADVOCACY], source[p, LAST_ADVOCACY])
+    return bool(earlier)
+
+
+@inline
+def _cart_value(kind: int, value: float) -> float:
+    """What an event adds to its session's cart value (SPEC §6: + an add-to-cart line, − a
+    removed one)."""
+    what = _what(kind)
+    return value if what == CART else -value if what == REMOVE else 0.0
+
+
+Partials = tuple[
+    NDArray[np.uint64],  # keys
+    NDArray[np.int64],  # fields
+    NDArray[np.uint32],  # events
+    NDArray[np.uint8],  # rank: the deepest event-defined stage
+    NDArray[np.float64],  # cart value
+    NDArray[np.uint32],  # value codes of the first event
+]
+
+
+@kernel
+def batch_partials(
+    keys: NDArray[np.uint64],
+    time: NDArray[np.int64],
+    kind: NDArray[np.uint8],
+    line: NDArray[np.float64],
+    codes: NDArray[np.uint32],
+    first_row: int,
+    out: Partials,
+) -> int:
+    """A batch's partials, written to ``out`` (arrays with a row per row at least, reused from
+    batch to batch); returns how many. Rows are numbered from ``first_row``; ``line`` is each
+    row's cart line value (no values without money); each partial keeps its first event's value
+    ``codes`` (one column per value column).
+
+    A direct-mapped table (one key per slot, small enough for the CPU cache) holds the partial
+    of each (user, session) key while it is being seen; a key that takes the slot of another
+    starts a partial (the other's stays as it is, and partials of one session are merged later).
+    Events of a session are usually close in a log, so a batch leaves about one partial per
+    session it holds, at a few nanoseconds per row.
+    """
+    n, width = keys.shape
+    out_keys, fields, events, rank, cart, out_codes = out
+    table_keys = np.zeros((BATCH_TABLE, width), np.uint64)
+    table = np.full(BATCH_TABLE, EMPTY, np.int64)
+    mask = np.uint64(BATCH_TABLE - 1)
+    money = line.shape[0] > 0
+    total = 0
+    for row in range(n):
+        slot = int(key_hash(keys, row) & mask)
+        at = table[slot]
+        if at != EMPTY and same_row(table_keys, slot, keys, row):
+            if _add(fields, at, time[row], first_row + row, kind[row]):
+                for j in range(codes.shape[1]):
+                    out_codes[at, j] = codes[row, j]
+        else:
+            at = table[slot] = total
+            for j in range(width):
+                table_keys[slot, j] = out_keys[at, j] = keys[row, j]
+            for j in range(codes.shape[1]):
+                out_codes[at, j] = codes[row, j]
+            _start(fields, at, time[row], first_row + row, kind[row])
+            events[at], rank[at], cart[at] = 0, 0, 0.0
+            total += 1
+        events[at] += 1
+        rank[at] = max(rank[at], kind[row] & 3)
+        if money:
+            cart[at] += _cart_value(kind[row], line[row])
+    return total
+
+
+@kernel
+def purchase_rows(kind: NDArray[np.uint8], rows: NDArray[np.int64]) -> int:
+    """The positions of the purchase rows, written to ``rows``; returns how many."""
+    count = 0
+    for row in range(kind.shape[0]):
+        if _what(kind[row]) == PURCHASE:
+            rows[count] = row
+            count += 1
+    return count
+
+
+@kernel
+def event_partials(
+    time: NDArray[np.int64],
+    rows: NDArray[np.int64],
+    kind: NDArray[np.uint8],
+    line: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.uint32], NDArray[np.uint8], NDArray[np.float64]]:
+    """Every event as a partial of its own: fields, events (1), rank and cart value (``line``:
+    each event's cart line value, none without money)."""
+    n = time.shape[0]
+    fields, cart = np.empty((n, len(FIELDS)), np.int64), np.zeros(n)
+    rank = np.empty(n, np.uint8)
+    for p in range(n):
+        _start(fields, p, time[p], rows[p], kind[p])
+        rank[p] = kind[p] & 3
+        if line.shape[0] > 0:
+            cart[p] = _cart_value(kind[p], line[p])
+    return fields, np.ones(n, np.uint32), rank, cart
+
+
+@inline
+def local_find(
+    probe: NDArray[np.uint64],
+    i: int,
+    keys: NDArray[np.uint64],
+    table: NDArray[np.int64],
+    codes: NDArray[np.int64],
+    offset: int,
+) -> int:
+    """The code ``local_code`` gave the key ``probe[i]`` (a row of another matrix), -1 if it
+    has not seen it."""
+    mask = np.uint64(table.shape[0] - 1)
+    slot = key_hash(probe, i) & mask
+    while table[slot] != EMPTY:
+        if same_row(keys, table[slot], probe, i):
+            return int(codes[table[slot] - offset])
+        slot = (slot + np.uint64(1)) & mask
+    return -1
 
 
 @inline
 def _user_sessions(
     lo: int,
     hi: int,
-    time: NDArray[np.int64],
+    fields: NDArray[np.int64],
     sessions: NDArray[np.uint64],
     gap: int,
     table: NDArray[np.int64],
     touched: NDArray[np.int64],
     session_of: NDArray[np.int64],
 ) -> int:
-    """SPEC §3 sessions of one user: ``session_of[p - lo]`` (0, 1, … in order of first event);
-    returns how many. With session keys, a session is a distinct key; without, a new session
-    starts at the first event and after every gap of at least ``gap``."""
+    """SPEC §3 sessions of one user's partials (in order of their first event):
+    ``session_of[p - lo]`` (0, 1, … in order of first event); returns how many. With session
+    keys a session is a distinct key (the table keeps them, for ``local_find``, until
+    ``forget``); without, each partial is one event and a new session starts at the first one
+    and after every gap of at least ``gap``."""
     count = 0
     if sessions.shape[1] == 0:
         for p in range(lo, hi):
-            if p == lo or time[p] - time[p - 1] >= gap:
+            if p == lo or fields[p, FIRST] - fields[p - 1, LAST] >= gap:
                 count += 1
             session_of[p - lo] = count - 1
         return count
     for p in range(lo, hi):
         _, count = local_code(sessions, p, lo, table, touched, session_of, count)
-    forget(table, touched, count)
     return count
+
+
+@inline
+def _purchase_sessions(
+    lo: int,
+    hi: int,
+    fields: NDArray[np.int64],
+    sessions: NDArray[np.uint64],
+    session_of: NDArray[np.int64],
+    table: NDArray[np.int64],
+    blo: int,
+    bhi: int,
+    b_time: NDArray[np.int64],
+    b_row: NDArray[np.int64],
+    b_sessions: NDArray[np.uint64],
+    purchase_session: NDArray[np.int64],
+) -> None:
+    """``purchase_session[b - blo]``: the session of each of one user's purchase rows, the one
+    with its key, or (inactivity rule, partials of one event in (time, row) order) the session
+    of the last event at or before it in (time, row) order."""
+    for b in range(blo, bhi):
+        if sessions.shape[1] > 0:
+            found = local_find(b_sessions, b, sessions, table, session_of, lo)
+        else:
+            left, right = lo, hi
+            while left < right:
+                middle = (left + right) // 2
+                first, row = fields[middle, FIRST], fields[middle, ROW]
+                if first < b_time[b] or (first == b_time[b] and row <= b_row[b]):
+                    left = middle + 1
+                else:
+                    right = middle
+            found = session_of[left - 1 - lo] if left > lo else -1
+        if found < 0:
+            raise ValueError("a purchase row without its session")
+        purchase_session[b - blo] = found
+
+
+@inline
+def _order_key(orders: NDArray[np.uint64], b: int, session: int, keys: NDArray[np.uint64]) -> None:
+    """Row ``b`` of ``keys``: (1, the order id's key) for a purchase row with an id, (0, its
+    session, 0, …) for one without (all purchase rows of a session are one order)."""
+    width = orders.shape[1]
+    by_id = width > 0 and orders[b, width - 1] == 0
+    keys[b, 0] = np.uint64(1 if by_id else 0)
+    for j in range(width):
+        keys[b, j + 1] = orders[b, j] if by_id else np.uint64(0)
+    if not by_id:
+        keys[b, 1 if width else 0] = np.uint64(session)
 
 
 @inline
 def _user_orders(
-    lo: int,
-    hi: int,
-    time: NDArray[np.int64],
-    kind: NDArray[np.uint8],
-    value: NDArray[np.float64],
+    blo: int,
+    bhi: int,
+    b_time: NDArray[np.int64],
+    b_value: NDArray[np.float64],
     orders: NDArray[np.uint64],
-    session_of: NDArray[np.int64],
+    purchase_session: NDArray[np.int64],
+    order_keys: NDArray[np.uint64],
     table: NDArray[np.int64],
     touched: NDArray[np.int64],
-    codes: NDArray[np.int64],
-    keys: NDArray[np.uint64],
+    order_of: NDArray[np.int64],
     order_time: NDArray[np.int64],
     order_session: NDArray[np.int64],
-    order_row: NDArray[np.int64],
     order_value: NDArray[np.float64],
 ) -> int:
-    """SPEC §3 orders of one user, in the order they happen (their first purchase row, in
-    (time, row) order): time, session and first row of each, and the sum of its rows' values;
-    returns how many."""
-    rows = 0
-    for p in range(lo, hi):
-        if (kind[p] >> 2) & 7 == PURCHASE:
-            _order_key(orders, p, session_of[p - lo], keys, rows)
-            codes[rows] = p  # the purchase row, until its order code replaces it
-            rows += 1
+    """SPEC §3 orders of one user's purchase rows (in (time, row) order): ``order_of[b -
+    blo]`` (0, 1, … in the order they happen: their first rows), and each order's time and
+    session (of its first row) and value (the sum over its rows, in order); returns how many."""
+    for b in range(blo, bhi):
+        _order_key(orders, b, purchase_session[b - blo], order_keys)
     count = 0
-    for r in range(rows):
-        p = codes[r]
+    for b in range(blo, bhi):
         known = count
-        o, count = local_code(keys, r, 0, table, touched, codes, count)
+        o, count = local_code(order_keys, b, blo, table, touched, order_of, count)
         if count > known:
-            order_time[o], order_session[o], order_row[o] = time[p], session_of[p - lo], p
-            order_value[o] = 0.0
-        order_value[o] += value[p]
+            order_time[o], order_session[o], order_value[o] = (
+                b_time[b],
+                purchase_session[b - blo],
+                0.0,
+            )
+        order_value[o] += b_value[b]
     forget(table, touched, count)
     return count
-
-
-@inline
-def _order_key(
-    orders: NDArray[np.uint64], p: int, session: int, keys: NDArray[np.uint64], row: int
-) -> None:
-    """Row ``row`` of ``keys``: (1, the order id's key) for a purchase row with an id, (0, its
-    session, 0, …) for one without (all purchase rows of a session are one order)."""
-    width = orders.shape[1]
-    by_id = width > 0 and orders[p, width - 1] == 0
-    keys[row, 0] = np.uint64(1 if by_id else 0)
-    for j in range(width):
-        keys[row, j + 1] = orders[p, j] if by_id else np.uint64(0)
-    if not by_id:
-        keys[row, 1 if width else 0] = np.uint64(session)
-
-
-Facts = tuple[
-    NDArray[np.int64],  # user (index of the user in the chunk)
-    NDArray[np.int64],  # position of the session's first event
-    NDArray[np.int64],  # first_event
-    NDArray[np.int64],  # last_event
-    NDArray[np.int64],  # events
-    NDArray[np.uint8],  # stage
-    NDArray[np.int64],  # first_cart
-    NDArray[np.int64],  # first_checkout
-    NDArray[np.int64],  # last_purchase
-    NDArray[np.float64],  # cart_value
-    NDArray[np.int64],  # orders placed in the session
-    NDArray[np.float64],  # their value
-    NDArray[np.int64],  # next_order_time (abandoned cart sessions)
-    NDArray[np.float64],  # next_order_value
-]
-
-
-@kernel
-def session_facts(
-    starts: NDArray[np.int64],
-    time: NDArray[np.int64],
-    kind: NDArray[np.uint8],
-    sessions: NDArray[np.uint64],
-    gap: int,
-    value: NDArray[np.float64],
-    orders: NDArray[np.uint64],
-) -> Facts:
-    """The facts of every session of every user (``starts``), one row per session, users in
-    order and each user's sessions in order of their first event. ``sessions`` (keys; no
-    columns for the inactivity rule with ``gap``) and ``orders`` (order id keys; no columns
-    without an order column) are in the events' order.
-    """
-    n = time.shape[0]
-    table, touched, codes, session_of, keys, order_time, order_session, order_row, order_value = (
-        _scratch(starts, orders.shape[1])
-    )
-    user, head = np.empty(n, np.int64), np.empty(n, np.int64)
-    first_event, last_event = np.empty(n, np.int64), np.empty(n, np.int64)
-    events, rank, owns = np.empty(n, np.int64), np.empty(n, np.uint8), np.empty(n, np.uint8)
-    moments = np.empty((n, 4), np.int64)  # first cart, first checkout, last purchase, advocacy
-    cart_value, placed, placed_value = np.empty(n), np.empty(n, np.int64), np.empty(n)
-    stage, next_time, next_value = np.empty(n, np.uint8), np.empty(n, np.int64), np.empty(n)
-    total = 0
-    for u in range(starts.shape[0] - 1):
-        lo, hi = starts[u], starts[u + 1]
-        count = _user_sessions(lo, hi, time, sessions, gap, table, touched, session_of)
-        for at in range(total, total + count):
-            user[at], events[at], rank[at], owns[at], placed[at] = u, 0, 0, 0, 0
-            moments[at], next_time[at] = NEVER, NEVER
-            cart_value[at] = placed_value[at] = 0.0
-            next_value[at] = np.nan
-        for p in range(lo, hi):
-            at = total + session_of[p - lo]
-            if events[at] == 0:
-                head[at], first_event[at] = p, time[p]
-            events[at] += 1
-            last_event[at] = time[p]
-            rank[at] = max(rank[at], kind[p] & 3)
-            cart_value[at] += _cart_event(kind[p], time[p], value[p], moments[at])
-        placed_orders = _user_orders(
-            lo, hi, time, kind, value, orders, session_of, table, touched, codes, keys,
-            order_time, order_session, order_row, order_value,
-        )  # fmt: skip
-        for o in range(placed_orders):
-            at = total + order_session[o]
-            placed[at] += 1
-            placed_value[at] += order_value[o]
-            owns[at] |= 1 if o == 0 else 2
-        first_order = order_time[0] if placed_orders else NEVER
-        for at in range(total, total + count):
-            first_cart, _, last_purchase, last_advocacy = moments[at]
-            stage[at] = _stage(rank[at], owns[at], last_advocacy, first_order)
-            converted = last_purchase != NEVER and last_purchase >= first_cart
-            if first_cart != NEVER and not converted:
-                # The user's first order strictly after the session's last event (SPEC §6).
-                k = np.searchsorted(order_time[:placed_orders], last_event[at], side="right")
-                if k < placed_orders:
-                    next_time[at], next_value[at] = order_time[k], order_value[k]
-        total += count
-    return (
-        user[:total], head[:total], first_event[:total], last_event[:total], events[:total],
-        stage[:total], moments[:total, 0], moments[:total, 1], moments[:total, 2],
-        cart_value[:total], placed[:total], placed_value[:total], next_time[:total],
-        next_value[:total],
-    )  # fmt: skip
-
-
-@inline
-def _cart_event(kind: int, time: int, value: float, moments: NDArray[np.int64]) -> float:
-    """Record one event in its session's ``moments`` (first add-to-cart, first checkout, last
-    purchase, last advocacy event); returns what it adds to the cart's value (SPEC §6: + an
-    add-to-cart line, − a removed one)."""
-    what = (kind >> 2) & 7
-    if what == CHECKOUT and moments[1] == NEVER:
-        moments[1] = time
-    elif what == PURCHASE:
-        moments[2] = time
-    if kind & ADVOCACY:
-        moments[3] = time
-    if what == CART:
-        moments[0] = time if moments[0] == NEVER else moments[0]
-        return value
-    return -value if what == REMOVE else 0.0
 
 
 @inline
@@ -264,36 +363,176 @@ def _stage(rank: int, owns: int, last_advocacy: int, first_order: int) -> int:
     return rank
 
 
+@inline
+def _scratch(
+    starts: NDArray[np.int64], b_starts: NDArray[np.int64], order_width: int, purchases: int
+) -> tuple[
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.uint64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.float64],
+]:
+    """Working arrays for one user at a time: a ``local_code`` table and its used slots, the
+    session of each partial, the session of each purchase row, order keys, the order of each
+    purchase row, and each order's time, session and value."""
+    longest = 1
+    for u in range(starts.shape[0] - 1):
+        longest = max(longest, starts[u + 1] - starts[u], b_starts[u + 1] - b_starts[u])
+    capacity = 16
+    while capacity < 2 * longest:
+        capacity *= 2
+    return (
+        np.full(capacity, EMPTY, np.int64),
+        np.empty(longest, np.int64),
+        np.empty(longest, np.int64),
+        np.empty(longest, np.int64),
+        np.empty((purchases, order_width + 1), np.uint64),
+        np.empty(longest, np.int64),
+        np.empty(longest, np.int64),
+        np.empty(longest, np.int64),
+        np.empty(longest, np.float64),
+    )
+
+
+Facts = tuple[
+    NDArray[np.int64],  # user (index of the user in the chunk)
+    NDArray[np.int64],  # head: the session's first partial
+    NDArray[np.int64],  # fields (merged)
+    NDArray[np.int64],  # events
+    NDArray[np.uint8],  # stage
+    NDArray[np.float64],  # cart value
+    NDArray[np.int64],  # orders placed in the session
+    NDArray[np.float64],  # their value
+    NDArray[np.int64],  # next_order_time (abandoned cart sessions)
+    NDArray[np.float64],  # next_order_value
+]
+
+
+@kernel
+def user_facts(
+    starts: NDArray[np.int64],
+    fields: NDArray[np.int64],
+    events: NDArray[np.uint32],
+    rank: NDArray[np.uint8],
+    cart: NDArray[np.float64],
+    sessions: NDArray[np.uint64],
+    gap: int,
+    b_starts: NDArray[np.int64],
+    b_time: NDArray[np.int64],
+    b_row: NDArray[np.int64],
+    b_value: NDArray[np.float64],
+    b_sessions: NDArray[np.uint64],
+    b_orders: NDArray[np.uint64],
+) -> Facts:
+    """One row of facts per session of every user: user ``u``'s partials are ``starts[u]`` to
+    ``starts[u + 1]`` (in order of their first event), its purchase rows ``b_starts[u]`` to
+    ``b_starts[u + 1]`` (in (time, row) order); sessions by key (``sessions``, ``b_sessions``)
+    or, with no key columns, by the inactivity rule with ``gap``; orders by ``b_orders`` (no
+    columns without an order column)."""
+    n = fields.shape[0]
+    scratch = _scratch(starts, b_starts, b_orders.shape[1], b_time.shape[0])
+    table, touched, session_of, purchase_session, order_keys = scratch[:5]
+    order_of, order_time, order_session, order_value = scratch[5:]
+    user, head, merged = (
+        np.empty(n, np.int64),
+        np.empty(n, np.int64),
+        np.empty((n, len(FIELDS)), np.int64),
+    )
+    total_events, deepest, owns = (
+        np.empty(n, np.int64),
+        np.empty(n, np.uint8),
+        np.empty(n, np.uint8),
+    )
+    cart_value, placed, placed_value = np.empty(n), np.empty(n, np.int64), np.empty(n)
+    stage, next_time, next_value = np.empty(n, np.uint8), np.empty(n, np.int64), np.empty(n)
+    total = 0
+    for u in range(starts.shape[0] - 1):
+        lo, hi, blo, bhi = starts[u], starts[u + 1], b_starts[u], b_starts[u + 1]
+        count = _user_sessions(lo, hi, fields, sessions, gap, table, touched, session_of)
+        seen = 0
+        for p in range(lo, hi):
+            at = total + session_of[p - lo]
+            if session_of[p - lo] == seen:
+                seen += 1
+                merged[at], head[at], user[at] = fields[p], p, u
+                total_events[at], deepest[at], cart_value[at] = events[p], rank[p], cart[p]
+                owns[at], placed[at], placed_value[at] = 0, 0, 0.0
+                next_time[at], next_value[at] = NEVER, np.nan
+                continue
+            if _merge(merged, at, fields, p):
+                head[at] = p
+            total_events[at] += events[p]
+            deepest[at] = max(deepest[at], rank[p])
+            cart_value[at] += cart[p]
+        _purchase_sessions(
+            lo, hi, fields, sessions, session_of, table, blo, bhi, b_time, b_row, b_sessions,
+            purchase_session,
+        )  # fmt: skip
+        if sessions.shape[1] > 0:
+            forget(table, touched, count)
+        placed_orders = _user_orders(
+            blo, bhi, b_time, b_value, b_orders, purchase_session, order_keys, table, touched,
+            order_of, order_time, order_session, order_value,
+        )  # fmt: skip
+        for o in range(placed_orders):
+            at = total + order_session[o]
+            placed[at] += 1
+            placed_value[at] += order_value[o]
+            owns[at] |= 1 if o == 0 else 2
+        first_order = order_time[0] if placed_orders else NEVER
+        for at in range(total, total + count):
+            stage[at] = _stage(deepest[at], owns[at], merged[at, LAST_ADVOCACY], first_order)
+            first_cart, last_purchase = merged[at, FIRST_CART], merged[at, LAST_PURCHASE]
+            if first_cart != NEVER and not (last_purchase != NEVER and last_purchase >= first_cart):
+                # The user's first order strictly after the session's last event (SPEC §6).
+                k = np.searchsorted(order_time[:placed_orders], merged[at, LAST], side="right")
+                if k < placed_orders:
+                    next_time[at], next_value[at] = order_time[k], order_value[k]
+        total += count
+    return (
+        user[:total], head[:total], merged[:total], total_events[:total], stage[:total],
+        cart_value[:total], placed[:total], placed_value[:total], next_time[:total],
+        next_value[:total],
+    )  # fmt: skip
+
+
 @kernel
 def order_rows(
     starts: NDArray[np.int64],
-    time: NDArray[np.int64],
-    kind: NDArray[np.uint8],
+    fields: NDArray[np.int64],
     sessions: NDArray[np.uint64],
     gap: int,
-    value: NDArray[np.float64],
-    orders: NDArray[np.uint64],
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """Every purchase row of every user (same inputs as ``session_facts``): its user, its order
-    (0, 1, … within the user, in the order they happen) and its position; users in order and
-    each user's rows in (time, row) order."""
-    n = time.shape[0]
-    table, touched, codes, session_of, keys, order_time, order_session, order_row, order_value = (
-        _scratch(starts, orders.shape[1])
-    )
-    user, order, position = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
-    total = 0
+    b_starts: NDArray[np.int64],
+    b_time: NDArray[np.int64],
+    b_row: NDArray[np.int64],
+    b_value: NDArray[np.float64],
+    b_sessions: NDArray[np.uint64],
+    b_orders: NDArray[np.uint64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The user (index) and order (0, 1, … in the order they happen within the user) of every
+    purchase row (inputs as ``user_facts``)."""
+    scratch = _scratch(starts, b_starts, b_orders.shape[1], b_time.shape[0])
+    table, touched, session_of, purchase_session, order_keys = scratch[:5]
+    order_of, order_time, order_session, order_value = scratch[5:]
+    user, order = np.empty(b_time.shape[0], np.int64), np.empty(b_time.shape[0], np.int64)
     for u in range(starts.shape[0] - 1):
-        lo, hi = starts[u], starts[u + 1]
-        _user_sessions(lo, hi, time, sessions, gap, table, touched, session_of)
-        _user_orders(
-            lo, hi, time, kind, value, orders, session_of, table, touched, codes, keys,
-            order_time, order_session, order_row, order_value,
+        lo, hi, blo, bhi = starts[u], starts[u + 1], b_starts[u], b_starts[u + 1]
+        count = _user_sessions(lo, hi, fields, sessions, gap, table, touched, session_of)
+        _purchase_sessions(
+            lo, hi, fields, sessions, session_of, table, blo, bhi, b_time, b_row, b_sessions,
+            purchase_session,
         )  # fmt: skip
-        r = 0
-        for p in range(lo, hi):
-            if (kind[p] >> 2) & 7 == PURCHASE:
-                user[total], order[total], position[total] = u, codes[r], p
-                total += 1
-                r += 1
-    return user[:total], order[:total], position[:total]
+        if sessions.shape[1] > 0:
+            forget(table, touched, count)
+        _user_orders(
+            blo, bhi, b_time, b_value, b_orders, purchase_session, order_keys, table, touched,
+            order_of, order_time, order_session, order_value,
+        )  # fmt: skip
+        for b in range(blo, bhi):
+            user[b], order[b] = u, order_of[b - blo]
+    return user, order

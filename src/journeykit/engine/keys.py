@@ -18,19 +18,31 @@ SEEDS = (0x6A6B_0001, 0x6A6B_0002)
 
 
 def key_exprs(
-    column: str, dtype: pl.DataType, *, name: str, hashes: int, nullable: bool
+    column: str, dtype: pl.DataType, *, name: str, hashes: int, flag: bool
 ) -> list[pl.Expr]:
-    """``uint64`` key columns ``name_0, name_1, …`` of ``column``."""
+    """``uint64`` key columns ``name_0, name_1, …`` of ``column``: an integer column's value,
+    any other column's ``hashes`` hashes of its text (a null hashes to a value of its own);
+    with ``flag``, then a null flag (1 for a null; an integer null's value is then 0). The flag
+    is always last."""
     value = pl.col(column)
     if dtype.is_integer():
-        filled = value.fill_null(0) if nullable else value
-        keys = [filled.cast(pl.Int64).reinterpret(signed=False)]
+        keys = [(value.fill_null(0) if flag else value).cast(pl.Int64).reinterpret(signed=False)]
     else:
         text = value if dtype == pl.String else value.cast(pl.String)
         keys = [text.hash(seed) for seed in SEEDS[:hashes]]
-    if nullable:
-        keys.append(value.is_null().cast(pl.UInt64))
+    keys += [value.is_null().cast(pl.UInt64)] if flag else []
     return [key.alias(f"{name}_{i}") for i, key in enumerate(keys)]
+
+
+def needs_flag(dtype: pl.DataType, nullable: bool) -> bool:
+    """Whether keys of a column of ``dtype`` need a null flag to tell a null from every value:
+    integers that may be null do; a text null hashes to a value of its own."""
+    return nullable and dtype.is_integer()
+
+
+def key_columns(names: list[str], key: str) -> list[str]:
+    """The key columns of ``key`` (``key_exprs``) among ``names``."""
+    return [n for n in names if n.startswith(f"{key}_") and n[len(key) + 1 :].isdigit()]
 
 
 @kernel

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 import polars as pl
@@ -35,7 +35,8 @@ MEMORY_BYTES = 1280 * 2**20
 """Routed bytes kept in memory; beyond this the chunks go to temporary files."""
 BATCH_ROWS = 1 << 20
 T = TypeVar("T")
-Chunk = dict[str, NDArray[np.generic]]
+Chunk = dict[str, NDArray[Any]]
+"""A chunk's columns by name (their dtypes are the kernels' business)."""
 
 
 @kernel
@@ -123,17 +124,17 @@ class _Chunks:
     every column in turn. A chunk is put together when it is read (``read``), in the thread
     that computes it."""
 
-    def __init__(self, plan: Plan, folder: Path) -> None:
+    def __init__(self, plan: Plan, folder: Path, budget: "_Budget") -> None:
         self.parts = 1 << plan.bits
         self.bits, self.low, self.shift = plan.bits, plan.low, plan.shift
         self.folder = folder
         self.names: list[str] = []
         self.dtypes: list[np.dtype[np.generic]] = []
-        self.width = 1
+        self.shapes: list[tuple[int, ...]] = []
         self.raw: list[list[NDArray[np.generic]]] = []
         self.batches: list[Batch] = []
         self.counts = np.zeros(self.parts, np.int64)
-        self.held = 0
+        self.budget = budget
         self.files: list[BinaryIO] | None = None
         self.spill_from_start = plan.spill
 
@@ -143,7 +144,7 @@ class _Chunks:
         """Name the columns (from the first batch)."""
         self.names = [KEYS, *names]
         self.dtypes = [matrix.dtype, *(a.dtype for a in arrays)]
-        self.width = matrix.shape[1]
+        self.shapes = [a.shape[1:] for a in (matrix, *arrays)]
         if self.spill_from_start:
             self._open_files()
 
@@ -157,8 +158,8 @@ class _Chunks:
         # Own copies, so Polars reuses its memory for the next batches and ``finish`` can group
         # the rows in place.
         self.raw.append([np.array(a, order="C") for a in arrays])
-        self.held += sum(a.nbytes for a in arrays)
-        if self.held > MEMORY_BYTES:
+        self.budget.held += sum(a.nbytes for a in arrays)
+        if self.budget.held > MEMORY_BYTES:
             self._open_files()
 
     def _grouped(self, arrays: list[NDArray[np.generic]], *, own: bool = False) -> "Batch":
@@ -192,20 +193,16 @@ class _Chunks:
         for part in range(self.parts):
             lo, hi = batch.bounds[part], batch.bounds[part + 1]
             if hi > lo:
-                out = self.files[part]
-                np.array([hi - lo], dtype=np.int64).tofile(out)
-                for array in batch.arrays:
-                    array[lo:hi].tofile(out)
+                pieces = [np.array([hi - lo], dtype=np.int64), *(a[lo:hi] for a in batch.arrays)]
+                block = np.concatenate([piece.view(np.uint8).reshape(-1) for piece in pieces])
+                block.tofile(self.files[part])
 
     def read(self, part: int) -> Chunk:
         """Chunk ``part``'s columns, rows in input order."""
         if self.files is not None:
             return self._from_file(part)
         size = int(self.counts[part])
-        chunk = {
-            name: np.empty((size, self.width) if name == KEYS else (size,), dtype)
-            for name, dtype in zip(self.names, self.dtypes, strict=True)
-        }
+        chunk = self._empty(size)
         at = 0
         for batch in self.batches:
             lo, hi = batch.bounds[part], batch.bounds[part + 1]
@@ -214,10 +211,10 @@ class _Chunks:
             at += hi - lo
         return chunk
 
-    def _empty(self) -> Chunk:
+    def _empty(self, rows: int = 0) -> Chunk:
         return {
-            name: np.empty((0, self.width) if name == KEYS else (0,), dtype)
-            for name, dtype in zip(self.names, self.dtypes, strict=True)
+            name: np.empty((rows, *shape), dtype)
+            for name, dtype, shape in zip(self.names, self.dtypes, self.shapes, strict=True)
         }
 
     def _from_file(self, part: int) -> Chunk:
@@ -231,11 +228,10 @@ class _Chunks:
         while offset < data.shape[0]:
             rows = int(data[offset : offset + 8].view(np.int64)[0])
             offset += 8
-            for i, name in enumerate(self.names):
-                width = self.width if name == KEYS else 1
-                size = rows * width * self.dtypes[i].itemsize
+            for i, shape in enumerate(self.shapes):
+                size = rows * math.prod(shape) * self.dtypes[i].itemsize
                 array = data[offset : offset + size].view(self.dtypes[i])
-                blocks[i].append(array.reshape(rows, width) if name == KEYS else array)
+                blocks[i].append(array.reshape(rows, *shape))
                 offset += size
         if not blocks[0]:
             return self._empty()
@@ -255,51 +251,74 @@ class Batch:
     bounds: NDArray[np.int64]
 
 
-def _arrays(
-    batch: pl.DataFrame, keys: list[str]
-) -> tuple[NDArray[np.uint64], list[str], list[NDArray[np.generic]]]:
+Stream = tuple[NDArray[np.uint64], dict[str, NDArray[Any]]]
+"""What one batch gives a stream: the user key matrix and named columns, one row per row."""
+Chunks = dict[str, Chunk]
+"""One chunk of every stream: its users' rows of each."""
+
+
+def stream_of(batch: pl.DataFrame, keys: list[str]) -> Stream:
+    """A batch as a stream: the ``keys`` columns (``uint64``) as one matrix, every other column
+    by name."""
     if len(keys) == 1:
         matrix = batch[keys[0]].to_numpy().reshape(-1, 1)
     else:
         matrix = np.ascontiguousarray(batch.select(keys).to_numpy(), dtype=np.uint64)
-    names = [c for c in batch.columns if c not in keys]
-    return matrix, names, [batch[c].to_numpy() for c in names]
+    return matrix, {c: batch[c].to_numpy() for c in batch.columns if c not in keys}
 
 
 @contextmanager
 def read_chunks(
     frame: pl.LazyFrame,
-    keys: list[str],
     plan: Plan,
     label: str,
-    prepare: Callable[[pl.DataFrame], pl.DataFrame],
-) -> Iterator[list[Callable[[], Chunk]]]:
-    """The chunks of ``frame``: its columns as arrays, the ``keys`` columns (``uint64``) as one
-    matrix under ``KEYS``; rows of a chunk in input order. Each batch goes through ``prepare``
-    first (in input order)."""
+    split: Callable[[pl.DataFrame], dict[str, Stream]],
+) -> Iterator[list[Callable[[], Chunks]]]:
+    """The chunks of whole users of the streams that ``split`` makes of each batch of
+    ``frame`` (in input order): every stream's rows of one chunk's users, in input order."""
     with tempfile.TemporaryDirectory(prefix="journeykit-") as folder:
-        chunks = _Chunks(plan, Path(folder))
+        streams: dict[str, _Chunks] = {}
+        budget = _Budget()
+
+        def add(batch: pl.DataFrame) -> None:
+            for name, (matrix, columns) in split(batch).items():
+                if name not in streams:
+                    (Path(folder) / name).mkdir()
+                    streams[name] = _Chunks(plan, Path(folder) / name, budget)
+                    streams[name].describe(matrix, list(columns), list(columns.values()))
+                streams[name].add([matrix, *columns.values()])
+
         try:
             for batch in frame.collect_batches(chunk_size=BATCH_ROWS):
-                matrix, names, arrays = _arrays(prepare(batch), keys)
-                if not chunks.names:
-                    chunks.describe(matrix, names, arrays)
-                chunks.add([matrix, *arrays])
+                add(batch)
+            if not streams:
+                add(frame.head(0).collect())
         except pl.exceptions.PolarsError as exc:
-            chunks.close()
+            for chunks in streams.values():
+                chunks.close()
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DataError(f"{label}: cannot read the data ({first})") from None
-        if not chunks.names:
-            chunks.describe(*_arrays(prepare(frame.head(0).collect()), keys))
-        chunks.finish()
-        yield [partial(chunks.read, part) for part in range(chunks.parts)]
+        for chunks in streams.values():
+            chunks.finish()
+
+        def chunk(part: int) -> Chunks:
+            return {name: chunks.read(part) for name, chunks in streams.items()}
+
+        yield [partial(chunk, part) for part in range(1 << plan.bits)]
 
 
-def _computed(compute: Callable[[Chunk], T], chunk: Callable[[], Chunk]) -> T:
+@dataclass
+class _Budget:
+    """The bytes all streams of one read hold in memory."""
+
+    held: int = 0
+
+
+def _computed(compute: Callable[[Chunks], T], chunk: Callable[[], Chunks]) -> T:
     return compute(chunk())
 
 
-def per_chunk(chunks: list[Callable[[], Chunk]], compute: Callable[[Chunk], T]) -> list[T]:
+def per_chunk(chunks: list[Callable[[], Chunks]], compute: Callable[[Chunks], T]) -> list[T]:
     """``compute`` on every chunk, as many at a time as there are cores (results in chunk order).
 
     Each chunk is put together (or read from its file) in the thread that computes it."""

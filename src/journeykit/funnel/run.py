@@ -51,7 +51,9 @@ def _read(log: EventLog, spec: FunnelSpec) -> EventRead:
     code: pl.Expr = pl.lit(OTHER, dtype=pl.UInt8)
     for index, step in reversed(list(enumerate(names))):
         code = pl.when(pl.col("event") == step).then(pl.lit(index, dtype=pl.UInt8)).otherwise(code)
-    read = EventRead(frame, log.label, columns={"name": code}).with_keys(*_splits(log, spec))
+    never_null = frozenset() if log.profile.session_nulls else frozenset({"session"})
+    read = EventRead(frame, log.label, columns={"name": code}, never_null=never_null)
+    read = read.with_keys(*_splits(log, spec))
     return read.with_values(spec.breakdown) if spec.breakdown is not None else read
 
 
@@ -94,7 +96,7 @@ def _chunk_levels(
     since = _epoch_us(spec.since) if spec.since is not None else NEVER
     until = _epoch_us(spec.until) if spec.until is not None else np.iinfo(np.int64).max
     window = int(spec.window.total_seconds() * MICROS)
-    name: NDArray[np.uint8] = seq.column("name")  # type: ignore[assignment]
+    name: NDArray[np.uint8] = seq.column("name")
     level, chosen, times, last_start = KERNELS[spec.order](
         seq.starts, seq.time, name, steps, len(names), window, since, until
     )

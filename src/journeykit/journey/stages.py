@@ -55,7 +55,9 @@ def stages(log: EventLog, spec: StagesSpec) -> StagesResult:
     >>> log = load_events(["data/samples/events.parquet"])  # doctest: +SKIP
     >>> stages(log, StagesSpec()).table  # doctest: +SKIP
     """
-    options = UnitOptions(rules=spec.rules, session_gap=spec.session_gap, session_ids=spec.rows)
+    options = UnitOptions(
+        rules=spec.rules, session_gap=spec.session_gap, session_ids=spec.rows, money=spec.rows
+    )
     if spec.rows:
         return stages_from_facts(session_facts(log, options), spec, has_money=log.has_money)
     counts = session_facts(log, options, reduce=partial(stage_counts, spec=spec))

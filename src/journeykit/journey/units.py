@@ -22,19 +22,22 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from journeykit.engine import EventRead, Sequences, read_sequences
 from journeykit.engine.facts import (
     CART,
     CHECKOUT,
     CONSIDERATION,
     DECISION,
+    FIRST,
+    FIRST_CART,
+    FIRST_CHECKOUT,
+    LAST,
+    LAST_PURCHASE,
     NEVER,
     PURCHASE,
     REMOVE,
     kind_code,
-    order_rows,
 )
-from journeykit.engine.facts import session_facts as facts_of_sessions
+from journeykit.engine.sessions import SessionRead, Sessions, read_sessions
 from journeykit.journey.spec import Period, StageRules
 from journeykit.load.events import EventLog
 from journeykit.load.roles import Roles
@@ -66,6 +69,9 @@ class UnitOptions:
     """Give each session's user and session values (labelled rows need them)."""
     events_in: Period = field(default_factory=Period)
     """Keep only the events in this period before sessions and orders are built (summary)."""
+    money: bool = True
+    """Compute the money facts (``cart_value``, ``order_value``, ``next_order_value``); without
+    them they are null, and no price or revenue is read."""
 
 
 Reduce = Callable[[pl.DataFrame], pl.DataFrame]
@@ -79,58 +85,66 @@ def session_facts(
     With ``reduce``, each chunk's facts are reduced (to partial sums, say) before they are
     returned, so memory follows the chunk size rather than the session count.
     """
-    read = _read(log, options)
-    gap = int(options.session_gap.total_seconds() * MICROS)
-    money = log.has_money
 
-    def compute(seq: Sequences) -> pl.DataFrame:
-        facts = _facts_frame(seq, log, options, gap, money)
+    def compute(chunk: Sessions) -> pl.DataFrame:
+        facts = _facts_frame(chunk, log, options)
         return facts if reduce is None else reduce(facts)
 
-    frames = read_sequences(read, log.rows_estimate(None), compute, log.profile.user_range)
-    return pl.concat(frames)
+    return pl.concat(_read_sessions(log, options, compute))
 
 
 def orders_of(log: EventLog, options: UnitOptions) -> pl.DataFrame:
     """One row per order (SPEC §3): ``user`` (the user's value), ``time`` (of its first purchase
     row) and ``value`` (the sum over its rows; null without money), each user's orders in the
     order they happen."""
-    read = _read(log, options).with_values("user")
-    gap = int(options.session_gap.total_seconds() * MICROS)
 
-    def compute(seq: Sequences) -> pl.DataFrame:
-        user, order, position = order_rows(*_kernel_inputs(seq, log, gap))
+    def compute(chunk: Sessions) -> pl.DataFrame:
+        user, order = chunk.orders()
+        bought = chunk.purchases
         rows = pl.DataFrame(
-            {
-                "user": user,
-                "order": order,
-                "time": _times(seq.time[position]),
-                "value": seq.column("value")[position] if log.has_money else None,
-            },
-            schema_overrides={"value": pl.Float64},
+            {"user": user, "order": order, "time": _times(bought["time"]), "value": bought["value"]}
         )
+        value = pl.col("value").sum() if log.has_money else pl.lit(None, pl.Float64)
         placed = rows.group_by("user", "order", maintain_order=True).agg(
-            pl.col("time").first(),
-            pl.col("value").sum() if log.has_money else pl.col("value").first(),
+            pl.col("time").first(), value.alias("value")
         )
-        return placed.with_columns(seq.values("user", seq.starts[placed["user"].to_numpy()]))
+        users = chunk.starts[placed["user"].to_numpy()]
+        return placed.with_columns(chunk.value("user", users))
 
-    frames = read_sequences(read, log.rows_estimate(None), compute, log.profile.user_range)
+    frames = _read_sessions(log, options, compute, values=("user",))
     return pl.concat(frames).select("user", "time", "value")
 
 
-def _read(log: EventLog, options: UnitOptions) -> EventRead:
-    """Every event (in ``options.events_in``) with its kind, value, session and order keys."""
+def _read_sessions(
+    log: EventLog,
+    options: UnitOptions,
+    compute: Callable[[Sessions], pl.DataFrame],
+    values: tuple[str, ...] = (),
+) -> list[pl.DataFrame]:
+    """Every event (in ``options.events_in``) read once for ``compute``."""
     frame = log.frame
     period = options.events_in
     if period.bounded:
         frame = frame.filter(period.contains(pl.col("time")))
-    columns = {"kind": _kind(log, options.rules), "value": _value(log.roles)}
-    read = EventRead(frame, log.label, columns=columns)
-    read = read.with_keys(*(c for c in ("session", "order_id") if c in frame.collect_schema()))
     if options.session_ids:
-        read = read.with_values("user", *(("session",) if log.has_sessions else ()))
-    return read.with_values(options.breakdown) if options.breakdown is not None else read
+        values += ("user", *(("session",) if log.has_sessions else ()))
+    if options.breakdown is not None:
+        values += (options.breakdown,)
+    money = options.money and log.has_money
+    read = SessionRead(
+        frame,
+        log.label,
+        kind=_kind(log, options.rules),
+        line=cart_line_value(log.roles) if money else None,
+        revenue=pl.col("revenue") if money and log.roles.has("revenue") else None,
+        sessions=log.has_sessions,
+        session_nulls=log.profile.session_nulls,
+        orders=log.roles.has("order"),
+        values=tuple(dict.fromkeys(values)),
+    )
+    gap = int(options.session_gap.total_seconds() * MICROS)
+    rows = log.rows_estimate(None)
+    return read_sessions(read, rows, gap, compute, log.profile.user_range)
 
 
 def _kind(log: EventLog, rules: StageRules) -> pl.Expr:
@@ -152,36 +166,6 @@ def _kind(log: EventLog, rules: StageRules) -> pl.Expr:
     return code
 
 
-def _value(roles: Roles) -> pl.Expr:
-    """Each event's value: the order value of a purchase row (revenue, else price × quantity),
-    the cart line value (price × quantity) of an add-to-cart or remove row, else 0; 0 without
-    money (money figures are then null)."""
-    order, line = order_value(roles), cart_line_value(roles)
-    if order is None or line is None:
-        return pl.lit(0.0)
-    event = pl.col("event")
-    value = (
-        pl.when(event == PURCHASE_EVENT)
-        .then(order)
-        .when(event.is_in([CART_EVENT, REMOVE_EVENT]))
-        .then(line)
-        .otherwise(0.0)
-    )
-    return value.fill_null(0.0).cast(pl.Float64)
-
-
-def order_value(roles: Roles) -> pl.Expr | None:
-    """Value of one purchase row: revenue, else price × quantity (quantity 1, null price 0).
-
-    ``None`` when the data has neither column: money figures are then null, not 0.
-    """
-    if roles.has("revenue"):
-        return pl.col("revenue")
-    if roles.has("price"):
-        return price_times_quantity(roles)
-    return None
-
-
 def cart_line_value(roles: Roles) -> pl.Expr | None:
     """Value of one cart row, SPEC §6: price × quantity (quantity 1, null price 0).
 
@@ -199,67 +183,47 @@ def price_times_quantity(roles: Roles) -> pl.Expr:
     return pl.col("price").fill_null(0) * quantity
 
 
-def _kernel_inputs(
-    seq: Sequences, log: EventLog, gap: int
-) -> tuple[
-    NDArray[np.int64],
-    NDArray[np.int64],
-    NDArray[np.uint8],
-    NDArray[np.uint64],
-    int,
-    NDArray[np.float64],
-    NDArray[np.uint64],
-]:
-    sessions = seq.keys("session") if log.has_sessions else seq.keys()
-    orders = seq.keys("order_id") if log.roles.has("order") else seq.keys()
-    kind, value = seq.column("kind"), seq.column("value")
-    return seq.starts, seq.time, kind, sessions, gap, value, orders  # type: ignore[return-value]
-
-
-def _facts_frame(
-    seq: Sequences, log: EventLog, options: UnitOptions, gap: int, money: bool
-) -> pl.DataFrame:
-    (
-        user, head, first_event, last_event, events, stage, first_cart, first_checkout,
-        last_purchase, cart_value, orders, order_value_, next_time, next_value,
-    ) = facts_of_sessions(*_kernel_inputs(seq, log, gap))  # fmt: skip
+def _facts_frame(chunk: Sessions, log: EventLog, options: UnitOptions) -> pl.DataFrame:
+    user, head, fields, events, stage, cart_value, orders, value, next_time, next_value = (
+        chunk.facts()
+    )
     no_money = pl.lit(None, dtype=pl.Float64)
     frame = pl.DataFrame(
         {
             "user": user,
-            "first_event": _times(first_event),
-            "last_event": _times(last_event),
+            "first_event": _times(fields[:, FIRST]),
+            "last_event": _times(fields[:, LAST]),
             "events": events.astype(np.uint32),
             "stage": stage,
             "orders": orders.astype(np.uint32),
-            "order_value": order_value_,
-            "first_cart": _times(first_cart),
-            "first_checkout": _times(first_checkout),
-            "last_purchase": _times(last_purchase),
+            "order_value": value,
+            "first_cart": _times(fields[:, FIRST_CART]),
+            "first_checkout": _times(fields[:, FIRST_CHECKOUT]),
+            "last_purchase": _times(fields[:, LAST_PURCHASE]),
             "cart_value": cart_value,
             "next_order_time": _times(next_time),
             "next_order_value": next_value,
         }
-    ).with_columns(
+    )
+    money = options.money and log.has_money
+    frame = frame.with_columns(
         (pl.col("events") == 1).alias("single_event"),
         pl.col("next_order_value").fill_nan(None) if money else no_money.alias("next_order_value"),
         *([] if money else [no_money.alias(c) for c in ("order_value", "cart_value")]),
     )
     if options.session_ids:
-        frame = frame.with_columns(
-            seq.values("user", head).alias("user"), _session(seq, user, head, log)
-        )
+        frame = frame.with_columns(chunk.value("user", head), _session(chunk, user, head, log))
     if options.breakdown is not None:
-        frame = frame.with_columns(seq.values(options.breakdown, head).alias("breakdown"))
+        frame = frame.with_columns(chunk.value(options.breakdown, head).alias("breakdown"))
     return frame
 
 
 def _session(
-    seq: Sequences, user: NDArray[np.int64], head: NDArray[np.int64], log: EventLog
+    chunk: Sessions, user: NDArray[np.int64], head: NDArray[np.int64], log: EventLog
 ) -> pl.Series:
     """Each session's value: the session column's, or its number within its user (1, 2, …)."""
     if log.has_sessions:
-        return seq.values("session", head).alias("session")
+        return chunk.value("session", head)
     first_of_user = np.searchsorted(user, user, side="left")
     return pl.Series("session", np.arange(user.shape[0]) - first_of_user + 1, dtype=pl.UInt32)
 

@@ -60,6 +60,8 @@ class Profile:
     user_range: tuple[int, int] | None = None
     """The smallest and largest user of integer user columns (over every input row): the
     engine gives users in a compact range direct codes."""
+    session_nulls: bool = True
+    """Whether the session column may hold nulls (an integer key then needs a null flag)."""
     sampled: dict[str, int] | None = None
     """Without ``event_counts``: rows per event among the first ``SAMPLE_ROWS`` rows, for
     estimates (``EventLog.rows_estimate``)."""
@@ -237,7 +239,9 @@ def _footers(source: Source, roles: Roles, assume_tz: str) -> FooterFacts | None
     dtype = schema_of(source.frame)[time]
     if not (isinstance(dtype, pl.Datetime) or dtype.is_integer()):
         return None
-    return read_footers(files, user, time, naive_is_utc=assume_tz == "UTC")
+    session = roles.columns.get("session")
+    also = (session,) if session is not None else ()
+    return read_footers(files, user, time, naive_is_utc=assume_tz == "UTC", also=also)
 
 
 def _is_text(dtype: pl.DataType) -> bool:
@@ -279,6 +283,7 @@ def _profile(
         groups = _sampled_groups(raw, raw_event, label)
         figures: dict[str, Any] = {"rows": known.rows, "bad_user": 0, "unusable": 0}
         figures.update(first=known.first, last=known.last, users=known.users)
+        figures["session_nulls"] = roles.columns.get("session") in known.nulls
     else:
         figures_of = raw.select(
             rows=pl.len(),
@@ -287,6 +292,7 @@ def _profile(
             first=usable_time.min(),
             last=usable_time.max(),
             users=_range(user) if schema[user].is_integer() else None,
+            session_nulls=_has_nulls(roles.columns.get("session")),
         )
         groups, totals = _collect(label, _rows_per(raw.group_by(raw_event)), figures_of)
         figures = totals.row(0, named=True)
@@ -318,6 +324,7 @@ def _profile(
         events=tuple(sorted({mapping.names[raw_name] for raw_name in named["raw_event"]})),
         event_counts=_event_counts(named, mapping),
         user_range=None if users is None or None in users else (users[0], users[1]),
+        session_nulls=bool(figures["session_nulls"]),
         sampled=_sampled_counts(named, mapping) if "sampled" in named.columns else None,
     )
     return profile, mapping
@@ -331,6 +338,10 @@ def _event_counts(named: pl.DataFrame, mapping: EventMapping) -> dict[str, int] 
     for raw_name, kept in named.select("raw_event", "kept").iter_rows():
         counts[mapping.names[raw_name]] = counts.get(mapping.names[raw_name], 0) + kept
     return dict(sorted(counts.items()))
+
+
+def _has_nulls(column: str | None) -> pl.Expr | bool:
+    return False if column is None else pl.col(column).null_count() > 0
 
 
 def _range(column: str) -> pl.Expr:

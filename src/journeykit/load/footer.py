@@ -7,7 +7,7 @@ footers', and the time range (and, for integer epochs, the unit) comes from the 
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ class FooterFacts:
     """For a time column of integer epochs, the unit the statistics decide (SPEC §2)."""
     users: tuple[int, int] | None = None
     """The smallest and largest user, when users are integers with statistics."""
+    nulls: frozenset[str] = frozenset()
+    """The ``also`` columns of ``read_footers`` that may hold nulls (or lack statistics)."""
 
 
 @dataclass(frozen=True)
@@ -42,24 +44,26 @@ class _TimeColumn:
 
 
 def read_footers(
-    files: tuple[Path, ...], user: str, time: str, *, naive_is_utc: bool
+    files: tuple[Path, ...],
+    user: str,
+    time: str,
+    *,
+    naive_is_utc: bool,
+    also: tuple[str, ...] = (),
 ) -> FooterFacts | None:
     """``FooterFacts`` of ``files`` if their footers show no null or blank ``user`` and no null
     ``time`` anywhere; ``None`` when they do not, or when a row group lacks the statistics.
 
     ``time`` must be a Parquet timestamp (zone-less ones only with ``naive_is_utc``) or integer
-    epochs.
+    epochs. For the ``also`` columns the footers say whether they may hold nulls.
     """
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-    lows: list[int] = []
-    highs: list[int] = []
-    users: list[int] | None = []
-    rows = 0
+    found = _Found(user, time, also)
     kinds = set()
     for path in files:
         metadata = pq.read_metadata(path)
-        rows += metadata.num_rows
+        found.rows += metadata.num_rows
         names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
         if user not in names or time not in names:
             return None
@@ -67,37 +71,66 @@ def read_footers(
         if kind is None:
             return None
         kinds.add(kind)
-        for group in range(metadata.num_row_groups):
-            row_group = metadata.row_group(group)
-            if row_group.num_rows == 0:
-                continue
-            user_stats = row_group.column(names.index(user)).statistics
-            time_stats = row_group.column(names.index(time)).statistics
-            if not _no_nulls(user_stats) or not _never_blank(user_stats):
-                return None
-            if not _no_nulls(time_stats) or not time_stats.has_min_max:
-                return None
-            lows.append(time_stats.min_raw)
-            highs.append(time_stats.max_raw)
-            if users is not None and user_stats.physical_type in ("INT32", "INT64"):
-                users += [user_stats.min, user_stats.max] if user_stats.has_min_max else []
-            else:
-                users = None
-    if not lows or len(kinds) != 1:
+        groups = (metadata.row_group(g) for g in range(metadata.num_row_groups))
+        if not all(found.add(group, names) for group in groups if group.num_rows):
+            return None
+    if not found.lows or len(kinds) != 1:
         return None
-    span = (min(users), max(users)) if users else None
-    return _facts(rows, min(lows), max(highs), kinds.pop(), span)
+    users = (min(found.users), max(found.users)) if found.users else None
+    low, high = min(found.lows), max(found.highs)
+    return _facts(found.rows, low, high, kinds.pop(), users, frozenset(found.nulls))
+
+
+@dataclass
+class _Found:
+    """What the row groups read so far prove."""
+
+    user: str
+    time: str
+    also: tuple[str, ...]
+    rows: int = 0
+    lows: list[int] = field(default_factory=list)
+    highs: list[int] = field(default_factory=list)
+    users: list[int] | None = field(default_factory=list)
+    nulls: set[str] = field(default_factory=set)
+
+    def add(self, row_group: Any, names: list[str]) -> bool:
+        """One more row group; whether its user and time columns still prove what they must."""
+        user_stats = row_group.column(names.index(self.user)).statistics
+        time_stats = row_group.column(names.index(self.time)).statistics
+        if not (_no_nulls(user_stats) and _never_blank(user_stats)):
+            return False
+        if not _no_nulls(time_stats) or not time_stats.has_min_max:
+            return False
+        for column in self.also:
+            if column not in names or not _no_nulls(
+                row_group.column(names.index(column)).statistics
+            ):
+                self.nulls.add(column)
+        self.lows.append(time_stats.min_raw)
+        self.highs.append(time_stats.max_raw)
+        integer = user_stats.physical_type in ("INT32", "INT64") and user_stats.has_min_max
+        if self.users is not None and integer:
+            self.users += [user_stats.min, user_stats.max]
+        else:
+            self.users = None
+        return True
 
 
 def _facts(
-    rows: int, low: int, high: int, kind: _TimeColumn, users: tuple[int, int] | None
+    rows: int,
+    low: int,
+    high: int,
+    kind: _TimeColumn,
+    users: tuple[int, int] | None,
+    nulls: frozenset[str],
 ) -> FooterFacts:
     unit = epoch_unit(float(max(abs(low), abs(high)))) if kind.epoch else kind.unit
     assert unit is not None
     first, last = (
         _EPOCH + timedelta(microseconds=_micros(v, unit, kind.epoch)) for v in (low, high)
     )
-    return FooterFacts(rows, first, last, unit if kind.epoch else None, users)
+    return FooterFacts(rows, first, last, unit if kind.epoch else None, users, nulls)
 
 
 def _time_column(column: Any, naive_is_utc: bool) -> _TimeColumn | None:

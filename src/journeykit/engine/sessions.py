@@ -1,0 +1,243 @@
+"""Reading a log for session facts: partials and purchase rows, chunk by chunk of whole users.
+
+Every batch gives two streams (``journeykit.engine.facts`` says why): ``partials`` (with a
+session column, the batch reduced to one partial per (user, session); without, every event)
+and ``purchases`` (the purchase rows, for orders). A chunk groups both by user (``Sessions``),
+and ``Sessions.facts`` and ``Sessions.orders`` run the kernels on it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from journeykit.engine.facts import (
+    FIELDS,
+    Facts,
+    Partials,
+    batch_partials,
+    event_partials,
+    order_rows,
+    purchase_rows,
+    user_facts,
+)
+from journeykit.engine.group import group_streams
+from journeykit.engine.keys import Dictionary, key_columns, key_exprs, needs_flag
+from journeykit.engine.stream import KEYS, Chunks, Plan, Stream, per_chunk, read_chunks
+
+T = TypeVar("T")
+_USER, _TIME = "__user", "__time"
+
+
+@dataclass(frozen=True)
+class SessionRead:
+    """What the session kernels need of each event of ``frame`` (a normalized event frame):
+    its ``kind`` and ``value`` (``journeykit.engine.facts``), and the ``values`` columns whose
+    value on each session's first event is wanted."""
+
+    frame: pl.LazyFrame
+    label: str
+    kind: pl.Expr
+    line: pl.Expr | None
+    """Each event's cart line value (price × quantity), ``None`` when no money is wanted."""
+    revenue: pl.Expr | None
+    """Each purchase row's value when it is not its line value (a revenue column)."""
+    sessions: bool
+    """Whether sessions come from the ``session`` column (else from the inactivity rule)."""
+    session_nulls: bool
+    """Whether the session column may hold nulls."""
+    orders: bool
+    """Whether the frame has an ``order_id`` column."""
+    values: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class Sessions:
+    """One chunk's partials and purchase rows grouped by user: user ``u``'s partials are
+    ``starts[u]`` to ``starts[u + 1]`` (in order of their first event), its purchase rows
+    ``b_starts[u]`` to ``b_starts[u + 1]`` (in (time, row) order)."""
+
+    partials: dict[str, NDArray[Any]]
+    purchases: dict[str, NDArray[Any]]
+    starts: NDArray[np.int64]
+    b_starts: NDArray[np.int64]
+    gap: int
+    dictionaries: dict[str, Dictionary]
+    values: tuple[str, ...]
+
+    def facts(self) -> Facts:
+        """``journeykit.engine.facts.user_facts`` of this chunk."""
+        p, b = self.partials, self.purchases
+        return user_facts(
+            self.starts, p["fields"], p["events"], p["rank"], p["cart"], p["sessions"],
+            self.gap, self.b_starts, b["time"], b["row"], b["value"], b["sessions"], b["orders"],
+        )  # fmt: skip
+
+    def orders(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """``journeykit.engine.facts.order_rows`` of this chunk: (user, order) per purchase."""
+        p, b = self.partials, self.purchases
+        return order_rows(
+            self.starts, p["fields"], p["sessions"], self.gap, self.b_starts, b["time"],
+            b["row"], b["value"], b["sessions"], b["orders"],
+        )  # fmt: skip
+
+    def value(self, name: str, partials: NDArray[np.int64]) -> pl.Series:
+        """Column ``name``'s value on the first event of each of ``partials``."""
+        codes = self.partials["codes"][partials, self.values.index(name)]
+        return self.dictionaries[name].values().gather(codes).alias(name)
+
+
+def read_sessions(
+    read: SessionRead,
+    rows: int,
+    gap: int,
+    compute: Callable[[Sessions], T],
+    users: tuple[int, int] | None = None,
+) -> list[T]:
+    """Read ``read.frame`` once and run ``compute`` on every chunk's ``Sessions``.
+
+    ``rows`` estimates the events, ``users`` the range of integer users (as
+    ``journeykit.engine.read_sequences``).
+    """
+    schema = read.frame.collect_schema()
+    exprs = [
+        *key_exprs("user", schema["user"], name=_USER, hashes=2, flag=False),
+        pl.col("time").dt.epoch("us").alias(_TIME),
+        read.kind.alias("kind"),
+    ]
+    if read.line is not None:
+        exprs.append(read.line.fill_null(0.0).cast(pl.Float64).alias("line"))
+    if read.revenue is not None:
+        exprs.append(read.revenue.fill_null(0.0).cast(pl.Float64).alias("revenue"))
+    if read.sessions:
+        flag = needs_flag(schema["session"], read.session_nulls)
+        exprs += key_exprs("session", schema["session"], name="session", hashes=1, flag=flag)
+    if read.orders:
+        # The flag tells a purchase row with an order id from one without (SPEC §3).
+        exprs += key_exprs("order_id", schema["order_id"], name="order_id", hashes=1, flag=True)
+    dictionaries = {column: Dictionary() for column in read.values}
+    for column in read.values:
+        flag = needs_flag(schema[column], nullable=True)
+        exprs += key_exprs(column, schema[column], name=f"__value_{column}", hashes=2, flag=flag)
+        exprs.append(pl.col(column).alias(f"__raw_{column}"))
+    batches = _Batches(read, dictionaries)
+    integer = schema["user"].is_integer()
+    bytes_per_event = 16 if read.sessions else 8 * len(exprs)
+    plan = Plan.for_size(rows, bytes_per_event, users if integer else None)
+
+    def chunk_sessions(chunk: Chunks) -> T:
+        return compute(_grouped(chunk, read, gap, dictionaries))
+
+    with read_chunks(read.frame.select(exprs), plan, read.label, batches.split) as chunks:
+        return per_chunk(chunks, chunk_sessions)
+
+
+class _Batches:
+    """Cuts each batch into the ``partials`` and ``purchases`` streams."""
+
+    def __init__(self, read: SessionRead, dictionaries: dict[str, Dictionary]) -> None:
+        self.read = read
+        self.dictionaries = dictionaries
+        self.rows = 0
+        self.out: Partials | None = None
+        self.bought: NDArray[np.int64] | None = None
+
+    def split(self, batch: pl.DataFrame) -> dict[str, Stream]:
+        n, first = batch.height, self.rows
+        self.rows += n
+        user_keys = key_columns(batch.columns, _USER)
+        keys = _matrix(batch, [*user_keys, *key_columns(batch.columns, "session")])
+        users, sessions = keys[:, : len(user_keys)], keys[:, len(user_keys) :]
+        time, kind = batch[_TIME].to_numpy(), batch["kind"].to_numpy()
+        line = batch["line"].to_numpy() if "line" in batch.columns else np.empty(0)
+        codes = self._codes(batch)
+        bought = self._bought(n)
+        bought = bought[: purchase_rows(kind, bought)]
+        value = batch["revenue"].to_numpy() if "revenue" in batch.columns else line
+        purchases = {
+            "time": time[bought], "row": bought + first,
+            "value": value[bought] if value.shape[0] else np.zeros(bought.shape[0]),
+            "sessions": sessions[bought],
+            "orders": _matrix(batch, key_columns(batch.columns, "order_id"), bought),
+        }  # fmt: skip
+        bought_users = users[bought]
+        if not self.read.sessions:
+            rows = np.arange(first, first + n, dtype=np.int64)
+            events = {"time": time, "row": rows, "kind": kind, "codes": codes}
+            events |= {"line": line} if line.shape[0] else {}
+            return {"partials": (users, events), "purchases": (bought_users, purchases)}
+        out = self._buffers(keys.shape, codes.shape[1])
+        made = batch_partials(keys, time, kind, line, codes, first, out)
+        made_keys, fields, events_, rank, cart, first_codes = (
+            out[0][:made], out[1][:made], out[2][:made], out[3][:made], out[4][:made],
+            out[5][:made],
+        )  # fmt: skip
+        width = users.shape[1]
+        partials: dict[str, NDArray[Any]] = {
+            "fields": fields, "events": events_, "rank": rank, "cart": cart,
+            "sessions": made_keys[:, width:], "codes": first_codes,
+        }  # fmt: skip
+        user_keys_ = made_keys[:, :width]
+        return {"partials": (user_keys_, partials), "purchases": (bought_users, purchases)}
+
+    def _bought(self, rows: int) -> NDArray[np.int64]:
+        if self.bought is None or self.bought.shape[0] < rows:
+            self.bought = np.empty(rows, np.int64)
+        return self.bought
+
+    def _buffers(self, shape: tuple[int, ...], values: int) -> Partials:
+        """Arrays for a batch's partials, reused from batch to batch (the chunks copy them)."""
+        rows, width = shape
+        if self.out is None or self.out[0].shape[0] < rows:
+            self.out = (
+                np.empty((rows, width), np.uint64), np.empty((rows, len(FIELDS)), np.int64),
+                np.empty(rows, np.uint32), np.empty(rows, np.uint8), np.empty(rows),
+                np.empty((rows, values), np.uint32),
+            )  # fmt: skip
+        return self.out
+
+    def _codes(self, batch: pl.DataFrame) -> NDArray[np.uint32]:
+        """The value columns' codes, one column each."""
+        codes = np.empty((batch.height, len(self.dictionaries)), np.uint32)
+        for j, (column, dictionary) in enumerate(self.dictionaries.items()):
+            hashes = key_columns(batch.columns, f"__value_{column}")
+            codes[:, j] = dictionary.encode(_matrix(batch, hashes), batch[f"__raw_{column}"])
+        return codes
+
+
+def _matrix(
+    batch: pl.DataFrame, columns: list[str], rows: NDArray[np.int64] | None = None
+) -> NDArray[np.uint64]:
+    """The ``uint64`` columns as one matrix, a row per row (of ``rows`` only, if given)."""
+    matrix = np.empty((batch.height if rows is None else rows.shape[0], len(columns)), np.uint64)
+    for j, column in enumerate(columns):
+        values = batch[column].to_numpy()
+        matrix[:, j] = values if rows is None else values[rows]
+    return matrix
+
+
+def _grouped(
+    chunk: Chunks, read: SessionRead, gap: int, dictionaries: dict[str, Dictionary]
+) -> Sessions:
+    partials, purchases = chunk["partials"], chunk["purchases"]
+    if not read.sessions:
+        fields, events, rank, cart = event_partials(
+            partials["time"], partials["row"], partials["kind"], partials.get("line", np.empty(0))
+        )
+        partials = {
+            KEYS: partials[KEYS], "fields": fields, "events": events, "rank": rank, "cart": cart,
+            "sessions": np.empty((fields.shape[0], 0), np.uint64), "codes": partials["codes"],
+        }  # fmt: skip
+    first_event = np.ascontiguousarray(partials["fields"][:, 0])
+    order, starts, b_order, b_starts = group_streams(
+        partials[KEYS],
+        first_event,
+        purchases[KEYS],
+        purchases["time"],
+    )
+    grouped = {name: array[order] for name, array in partials.items() if name != KEYS}
+    b_grouped = {name: array[b_order] for name, array in purchases.items() if name != KEYS}
+    return Sessions(grouped, b_grouped, starts, b_starts, gap, dictionaries, read.values)
