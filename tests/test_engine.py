@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import reference_events
@@ -206,7 +207,7 @@ def test_chunks_spilled_to_disk_give_what_one_pass_gives(rows, layout):
     finally:
         del os.environ["JOURNEYKIT_CHUNK_ROWS"]
     for one, other in zip(whole, chunked, strict=True):
-        assert one.equals(other)
+        assert_frame_equal(one, other, check_exact=False, rel_tol=1e-12)
 
 
 def test_a_log_larger_than_the_memory_budget_is_spilled_in_chunks(monkeypatch):
@@ -231,8 +232,9 @@ def test_a_log_larger_than_the_memory_budget_is_spilled_in_chunks(monkeypatch):
     monkeypatch.setattr(stream, "BATCH_ROWS", 4096)
     monkeypatch.setattr(stream._Chunks, "_open_files", open_files)
     monkeypatch.setattr(stream._Chunks, "read", read)
+    # Money sums of other chunks may differ in the last bits, never at the printed decimals.
     assert stages(log, StagesSpec(by="user")).table.equals(expected[0])
-    assert summary(log, SummarySpec()).table.equals(expected[1])
+    assert_frame_equal(summary(log, SummarySpec()).table, expected[1], check_exact=False)
     assert spilled, "the batches stayed in memory"
     # 43,513 events in 64 or more chunks: no chunk holds more than a small part of them.
     assert len(largest) >= 64 * 2 and max(largest) < 4 * 32 * 2**10

@@ -22,7 +22,7 @@ event (``NEVER`` when it has none).
 import numpy as np
 from numpy.typing import NDArray
 
-from journeykit.engine.group import EMPTY, forget, key_hash, local_code, same_row
+from journeykit.engine.group import EMPTY, forget, key_hash, local_code, pair_hash, same_row
 from journeykit.engine.jit import inline, kernel
 
 NEVER = np.iinfo(np.int64).min
@@ -126,7 +126,8 @@ def _cart_value(kind: int, value: float) -> float:
 
 
 Partials = tuple[
-    NDArray[np.uint64],  # keys
+    NDArray[np.uint64],  # user keys
+    NDArray[np.uint64],  # session keys
     NDArray[np.int64],  # fields
     NDArray[np.uint32],  # events
     NDArray[np.uint8],  # rank: the deepest event-defined stage
@@ -137,7 +138,8 @@ Partials = tuple[
 
 @kernel
 def batch_partials(
-    keys: NDArray[np.uint64],
+    users: NDArray[np.uint64],
+    sessions: NDArray[np.uint64],
     time: NDArray[np.int64],
     kind: NDArray[np.uint8],
     line: NDArray[np.float64],
@@ -145,10 +147,10 @@ def batch_partials(
     first_row: int,
     out: Partials,
 ) -> int:
-    """A batch's partials, written to ``out`` (arrays with a row per row at least, reused from
-    batch to batch); returns how many. Rows are numbered from ``first_row``; ``line`` is each
-    row's cart line value (no values without money); each partial keeps its first event's value
-    ``codes`` (one column per value column).
+    """A batch's partials, written to ``out`` (arrays with a row per row at least); returns how
+    many. Rows are numbered from ``first_row``; ``line`` is each row's cart line value (no
+    values without money); each partial keeps its first event's value ``codes`` (one column per
+    value column).
 
     A direct-mapped table (one key per slot, small enough for the CPU cache) holds the partial
     of each (user, session) key while it is being seen; a key that takes the slot of another
@@ -156,24 +158,30 @@ def batch_partials(
     Events of a session are usually close in a log, so a batch leaves about one partial per
     session it holds, at a few nanoseconds per row.
     """
-    n, width = keys.shape
-    out_keys, fields, events, rank, cart, out_codes = out
-    table_keys = np.zeros((BATCH_TABLE, width), np.uint64)
+    out_users, out_sessions, fields, events, rank, cart, out_codes = out
+    table_users = np.zeros((BATCH_TABLE, users.shape[1]), np.uint64)
+    table_sessions = np.zeros((BATCH_TABLE, sessions.shape[1]), np.uint64)
     table = np.full(BATCH_TABLE, EMPTY, np.int64)
     mask = np.uint64(BATCH_TABLE - 1)
     money = line.shape[0] > 0
     total = 0
-    for row in range(n):
-        slot = int(key_hash(keys, row) & mask)
+    for row in range(users.shape[0]):
+        slot = int(pair_hash(users, sessions, row) & mask)
         at = table[slot]
-        if at != EMPTY and same_row(table_keys, slot, keys, row):
+        if (
+            at != EMPTY
+            and same_row(table_users, slot, users, row)
+            and same_row(table_sessions, slot, sessions, row)
+        ):
             if _add(fields, at, time[row], first_row + row, kind[row]):
                 for j in range(codes.shape[1]):
                     out_codes[at, j] = codes[row, j]
         else:
             at = table[slot] = total
-            for j in range(width):
-                table_keys[slot, j] = out_keys[at, j] = keys[row, j]
+            for j in range(users.shape[1]):
+                table_users[slot, j] = out_users[at, j] = users[row, j]
+            for j in range(sessions.shape[1]):
+                table_sessions[slot, j] = out_sessions[at, j] = sessions[row, j]
             for j in range(codes.shape[1]):
                 out_codes[at, j] = codes[row, j]
             _start(fields, at, time[row], first_row + row, kind[row])

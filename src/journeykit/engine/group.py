@@ -9,6 +9,8 @@ so this is a check). Both are a counting sort after a hash-table factorization: 
 general sort.
 """
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -38,12 +40,25 @@ def key_hash(keys: NDArray[np.uint64], row: int) -> np.uint64:
 
 
 @inline
+def pair_hash(a: NDArray[np.uint64], b: NDArray[np.uint64], row: int) -> np.uint64:
+    """``key_hash`` of row ``row`` of two key matrices side by side."""
+    h = _SEED
+    for j in range(a.shape[1]):
+        h += (a[row, j] + np.uint64(j)) * (_SEED + np.uint64(2 * j + 2) * _STEP)
+    for j in range(b.shape[1]):
+        k = a.shape[1] + j
+        h += (b[row, j] + np.uint64(k)) * (_SEED + np.uint64(2 * k + 2) * _STEP)
+    return mix(h)
+
+
+@inline
 def same_row(a: NDArray[np.uint64], i: int, b: NDArray[np.uint64], j: int) -> bool:
-    """Whether row ``i`` of key matrix ``a`` equals row ``j`` of ``b``."""
+    """Whether row ``i`` of key matrix ``a`` equals row ``j`` of ``b`` (without branches: keys
+    have a column or two, and an early exit costs more than it saves)."""
+    same = True
     for column in range(a.shape[1]):
-        if a[i, column] != b[j, column]:
-            return False
-    return True
+        same &= a[i, column] == b[j, column]
+    return same
 
 
 @inline
@@ -254,3 +269,22 @@ def group_streams(
     order_by_time(order, starts, time[order])
     order_by_time(other_order, other_starts, other_time[other_order])
     return order, starts, other_order, other_starts
+
+
+@kernel
+def take(values: NDArray[Any], order: NDArray[np.int64]) -> NDArray[Any]:
+    """``values[order]`` (rows of a 1-D or 2-D array) in one pass."""
+    taken = np.empty_like(values)
+    for i in range(order.shape[0]):
+        taken[i] = values[order[i]]
+    return taken
+
+
+@kernel
+def take_rows(values: NDArray[Any], order: NDArray[np.int64]) -> NDArray[Any]:
+    """``take`` for a 2-D array, column by column within each row."""
+    taken = np.empty_like(values)
+    for i in range(order.shape[0]):
+        for j in range(values.shape[1]):
+            taken[i, j] = values[order[i], j]
+    return taken

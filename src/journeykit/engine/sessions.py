@@ -24,7 +24,7 @@ from journeykit.engine.facts import (
     purchase_rows,
     user_facts,
 )
-from journeykit.engine.group import group_streams
+from journeykit.engine.group import group_streams, take, take_rows
 from journeykit.engine.keys import Dictionary, key_columns, key_exprs, needs_flag
 from journeykit.engine.stream import KEYS, Chunks, Plan, Stream, per_chunk, read_chunks
 
@@ -142,15 +142,14 @@ class _Batches:
         self.read = read
         self.dictionaries = dictionaries
         self.rows = 0
-        self.out: Partials | None = None
         self.bought: NDArray[np.int64] | None = None
+        self.out: Partials | None = None
 
     def split(self, batch: pl.DataFrame) -> dict[str, Stream]:
         n, first = batch.height, self.rows
         self.rows += n
-        user_keys = key_columns(batch.columns, _USER)
-        keys = _matrix(batch, [*user_keys, *key_columns(batch.columns, "session")])
-        users, sessions = keys[:, : len(user_keys)], keys[:, len(user_keys) :]
+        users = _matrix(batch, key_columns(batch.columns, _USER))
+        sessions = _matrix(batch, key_columns(batch.columns, "session"))
         time, kind = batch[_TIME].to_numpy(), batch["kind"].to_numpy()
         line = batch["line"].to_numpy() if "line" in batch.columns else np.empty(0)
         codes = self._codes(batch)
@@ -169,35 +168,34 @@ class _Batches:
             events = {"time": time, "row": rows, "kind": kind, "codes": codes}
             events |= {"line": line} if line.shape[0] else {}
             return {"partials": (users, events), "purchases": (bought_users, purchases)}
-        out = self._buffers(keys.shape, codes.shape[1])
-        made = batch_partials(keys, time, kind, line, codes, first, out)
-        made_keys, fields, events_, rank, cart, first_codes = (
-            out[0][:made], out[1][:made], out[2][:made], out[3][:made], out[4][:made],
-            out[5][:made],
-        )  # fmt: skip
-        width = users.shape[1]
+        out = self._buffers(n, users.shape[1], sessions.shape[1], codes.shape[1])
+        made = batch_partials(users, sessions, time, kind, line, codes, first, out)
+        # Copies of the buffers' first rows (the buffers serve the next batch; memory written
+        # once in order is cheaper than the kernel's scattered first writes).
+        fields, events_, rank, cart, first_codes = (a[:made].copy() for a in out[2:])
         partials: dict[str, NDArray[Any]] = {
             "fields": fields, "events": events_, "rank": rank, "cart": cart,
-            "sessions": made_keys[:, width:], "codes": first_codes,
+            "sessions": out[1][:made].copy(), "codes": first_codes,
         }  # fmt: skip
-        user_keys_ = made_keys[:, :width]
-        return {"partials": (user_keys_, partials), "purchases": (bought_users, purchases)}
+        return {
+            "partials": (out[0][:made].copy(), partials),
+            "purchases": (bought_users, purchases),
+        }
+
+    def _buffers(self, rows: int, users: int, sessions: int, values: int) -> Partials:
+        """Arrays for a batch's partials, reused from batch to batch."""
+        if self.out is None or self.out[0].shape[0] < rows:
+            self.out = (
+                np.empty((rows, users), np.uint64), np.empty((rows, sessions), np.uint64),
+                np.empty((rows, len(FIELDS)), np.int64), np.empty(rows, np.uint32),
+                np.empty(rows, np.uint8), np.empty(rows), np.empty((rows, values), np.uint32),
+            )  # fmt: skip
+        return self.out
 
     def _bought(self, rows: int) -> NDArray[np.int64]:
         if self.bought is None or self.bought.shape[0] < rows:
             self.bought = np.empty(rows, np.int64)
         return self.bought
-
-    def _buffers(self, shape: tuple[int, ...], values: int) -> Partials:
-        """Arrays for a batch's partials, reused from batch to batch (the chunks copy them)."""
-        rows, width = shape
-        if self.out is None or self.out[0].shape[0] < rows:
-            self.out = (
-                np.empty((rows, width), np.uint64), np.empty((rows, len(FIELDS)), np.int64),
-                np.empty(rows, np.uint32), np.empty(rows, np.uint8), np.empty(rows),
-                np.empty((rows, values), np.uint32),
-            )  # fmt: skip
-        return self.out
 
     def _codes(self, batch: pl.DataFrame) -> NDArray[np.uint32]:
         """The value columns' codes, one column each."""
@@ -211,12 +209,19 @@ class _Batches:
 def _matrix(
     batch: pl.DataFrame, columns: list[str], rows: NDArray[np.int64] | None = None
 ) -> NDArray[np.uint64]:
-    """The ``uint64`` columns as one matrix, a row per row (of ``rows`` only, if given)."""
+    """The ``uint64`` columns as one matrix, a row per row (of ``rows`` only, if given); one
+    column is a view of it."""
+    if len(columns) == 1 and rows is None:
+        return batch[columns[0]].to_numpy().reshape(-1, 1)
     matrix = np.empty((batch.height if rows is None else rows.shape[0], len(columns)), np.uint64)
     for j, column in enumerate(columns):
         values = batch[column].to_numpy()
         matrix[:, j] = values if rows is None else values[rows]
     return matrix
+
+
+def _taken(values: NDArray[Any], order: NDArray[np.int64]) -> NDArray[Any]:
+    return take_rows(values, order) if values.ndim == 2 else take(values, order)
 
 
 def _grouped(
@@ -238,6 +243,6 @@ def _grouped(
         purchases[KEYS],
         purchases["time"],
     )
-    grouped = {name: array[order] for name, array in partials.items() if name != KEYS}
-    b_grouped = {name: array[b_order] for name, array in purchases.items() if name != KEYS}
+    grouped = {name: _taken(array, order) for name, array in partials.items() if name != KEYS}
+    b_grouped = {name: _taken(array, b_order) for name, array in purchases.items() if name != KEYS}
     return Sessions(grouped, b_grouped, starts, b_starts, gap, dictionaries, read.values)

@@ -155,9 +155,9 @@ class _Chunks:
         if self.files is not None:
             self._write(self._grouped(arrays))
             return
-        # Own copies, so Polars reuses its memory for the next batches and ``finish`` can group
-        # the rows in place.
-        self.raw.append([np.array(a, order="C") for a in arrays])
+        # Own copies (of Polars' read-only arrays), so Polars reuses its memory for the next
+        # batches and ``finish`` can group the rows in place.
+        self.raw.append([a if _own(a) else np.array(a, order="C") for a in arrays])
         self.budget.held += sum(a.nbytes for a in arrays)
         if self.budget.held > MEMORY_BYTES:
             self._open_files()
@@ -240,6 +240,11 @@ class _Chunks:
     def close(self) -> None:
         for out in self.files or []:
             out.close()
+
+
+def _own(array: NDArray[Any]) -> bool:
+    """Whether an array can be kept and grouped in place as it is (a fresh, writable one)."""
+    return bool(array.flags.writeable and array.flags.c_contiguous)
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def abandonment(log: EventLog, spec: AbandonmentSpec) -> AbandonmentResult:
 
 
 def cart_sums(
-    facts: pl.DataFrame, spec: AbandonmentSpec, data_last: datetime | None
+    facts: pl.LazyFrame, spec: AbandonmentSpec, data_last: datetime | None
 ) -> pl.DataFrame:
     """Partial sums of the per-session flags: one row, or one per breakdown value.
 
@@ -68,8 +68,8 @@ def cart_sums(
         cart_flags(spec.recovery_window, data_last)
     )
     if spec.breakdown is None:
-        return flagged.select(_sums())
-    return flagged.group_by("breakdown").agg(_sums())
+        return flagged.select(_sums()).collect()
+    return flagged.group_by("breakdown").agg(_sums()).collect()
 
 
 def _result(sums: pl.DataFrame, spec: AbandonmentSpec, *, has_money: bool) -> AbandonmentResult:

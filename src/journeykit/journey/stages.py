@@ -77,13 +77,11 @@ def stages_from_facts(facts: pl.DataFrame, spec: StagesSpec, *, has_money: bool)
     return replace(result, session_rows=_labelled(sessions), user_rows=_labelled(users))
 
 
-def stage_counts(facts: pl.DataFrame, spec: StagesSpec) -> pl.DataFrame:
+def stage_counts(facts: pl.DataFrame | pl.LazyFrame, spec: StagesSpec) -> pl.DataFrame:
     """Partial counts per stage code: ``sessions``, ``bounces`` and (with
     ``spec.counts_users``) ``users`` (at that stage).
 
-    Counts from chunks of whole users add up, so chunks can be reduced to these few rows. The
-    streaming engine runs the per-user group-by on both cores (three times faster here than the
-    in-memory engine on 20 million sessions).
+    Counts from chunks of whole users add up, so chunks can be reduced to these few rows.
     """
     selected = facts.lazy()
     if spec.bounded:
@@ -93,14 +91,14 @@ def stage_counts(facts: pl.DataFrame, spec: StagesSpec) -> pl.DataFrame:
         pl.col("single_event").sum().cast(pl.Int64).alias("bounces"),
     )
     if not spec.counts_users:
-        return by_session.collect(engine="streaming")
+        return by_session.collect()
     by_user = (
         selected.group_by("user")
         .agg(pl.col("stage").max())
         .group_by("stage")
         .agg(pl.len().cast(pl.Int64).alias("users"))
     )
-    sessions, users = pl.collect_all([by_session, by_user], engine="streaming")
+    sessions, users = pl.collect_all([by_session, by_user])
     return sessions.join(users, on="stage", how="full", coalesce=True).fill_null(0)
 
 

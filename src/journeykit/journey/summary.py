@@ -78,20 +78,30 @@ def _cart_sums() -> list[pl.Expr]:
     ]
 
 
-def summary_sums(facts: pl.DataFrame) -> pl.DataFrame:
+def summary_sums(facts: pl.LazyFrame) -> pl.DataFrame:
     """One row of partial sums; rows from chunks of whole users add up (first/last: min/max)."""
     orders_per_user = (
         facts.filter(pl.col("orders") > 0).group_by("user").agg(pl.col("orders").sum())
     )
-    return facts.select(
+    customers = orders_per_user.select(
+        pl.len().cast(pl.Int64).alias("customers"),
+        (pl.col("orders") >= 2).sum().cast(pl.Int64).alias("repeat_customers"),
+    )
+    sums = facts.select(
         *_every_sums(),
         *_cart_sums(),
         pl.col("orders").sum().cast(pl.Int64).alias("orders"),
         pl.col("order_value").sum().cast(pl.Float64).alias("revenue"),
-        pl.lit(orders_per_user.height, dtype=pl.Int64).alias("customers"),
-        pl.lit((orders_per_user["orders"] >= 2).sum(), dtype=pl.Int64).alias("repeat_customers"),
         pl.col("first_event").min(),
         pl.col("last_event").max(),
+    )
+    every, buyers = pl.collect_all([sums, customers])
+    return pl.concat([every, buyers], how="horizontal").select(
+        *(c for c in every.columns if c not in ("first_event", "last_event")),
+        "customers",
+        "repeat_customers",
+        "first_event",
+        "last_event",
     )
 
 

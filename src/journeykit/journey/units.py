@@ -74,7 +74,7 @@ class UnitOptions:
     them they are null, and no price or revenue is read."""
 
 
-Reduce = Callable[[pl.DataFrame], pl.DataFrame]
+Reduce = Callable[[pl.LazyFrame], pl.DataFrame]
 
 
 def session_facts(
@@ -88,7 +88,7 @@ def session_facts(
 
     def compute(chunk: Sessions) -> pl.DataFrame:
         facts = _facts_frame(chunk, log, options)
-        return facts if reduce is None else reduce(facts)
+        return facts.collect() if reduce is None else reduce(facts)
 
     return pl.concat(_read_sessions(log, options, compute))
 
@@ -102,8 +102,8 @@ def orders_of(log: EventLog, options: UnitOptions) -> pl.DataFrame:
         user, order = chunk.orders()
         bought = chunk.purchases
         rows = pl.DataFrame(
-            {"user": user, "order": order, "time": _times(bought["time"]), "value": bought["value"]}
-        )
+            {"user": user, "order": order, "time": bought["time"], "value": bought["value"]}
+        ).with_columns(pl.col("time").cast(_UTC))
         value = pl.col("value").sum() if log.has_money else pl.lit(None, pl.Float64)
         placed = rows.group_by("user", "order", maintain_order=True).agg(
             pl.col("time").first(), value.alias("value")
@@ -183,39 +183,52 @@ def price_times_quantity(roles: Roles) -> pl.Expr:
     return pl.col("price").fill_null(0) * quantity
 
 
-def _facts_frame(chunk: Sessions, log: EventLog, options: UnitOptions) -> pl.DataFrame:
+def _facts_frame(chunk: Sessions, log: EventLog, options: UnitOptions) -> pl.LazyFrame:
+    """The chunk's session facts, lazily: a reducer computes only the columns it reads."""
     user, head, fields, events, stage, cart_value, orders, value, next_time, next_value = (
         chunk.facts()
     )
-    no_money = pl.lit(None, dtype=pl.Float64)
-    frame = pl.DataFrame(
+    raw = pl.DataFrame(
         {
             "user": user,
-            "first_event": _times(fields[:, FIRST]),
-            "last_event": _times(fields[:, LAST]),
             "events": events.astype(np.uint32),
             "stage": stage,
             "orders": orders.astype(np.uint32),
             "order_value": value,
-            "first_cart": _times(fields[:, FIRST_CART]),
-            "first_checkout": _times(fields[:, FIRST_CHECKOUT]),
-            "last_purchase": _times(fields[:, LAST_PURCHASE]),
             "cart_value": cart_value,
-            "next_order_time": _times(next_time),
             "next_order_value": next_value,
         }
+        | {name: fields[:, i] for name, i in _TIME_FIELDS.items()}
+        | {"next_order_time": next_time}
     )
     money = options.money and log.has_money
-    frame = frame.with_columns(
+    no_money = pl.lit(None, dtype=pl.Float64)
+    facts = raw.lazy().with_columns(
+        *(_time(name) for name in [*_TIME_FIELDS, "next_order_time"]),
         (pl.col("events") == 1).alias("single_event"),
         pl.col("next_order_value").fill_nan(None) if money else no_money.alias("next_order_value"),
         *([] if money else [no_money.alias(c) for c in ("order_value", "cart_value")]),
     )
     if options.session_ids:
-        frame = frame.with_columns(chunk.value("user", head), _session(chunk, user, head, log))
+        facts = facts.with_columns(chunk.value("user", head), _session(chunk, user, head, log))
     if options.breakdown is not None:
-        frame = frame.with_columns(chunk.value(options.breakdown, head).alias("breakdown"))
-    return frame
+        facts = facts.with_columns(chunk.value(options.breakdown, head).alias("breakdown"))
+    return facts
+
+
+_TIME_FIELDS = {
+    "first_event": FIRST,
+    "last_event": LAST,
+    "first_cart": FIRST_CART,
+    "first_checkout": FIRST_CHECKOUT,
+    "last_purchase": LAST_PURCHASE,
+}
+
+
+def _time(name: str) -> pl.Expr:
+    """Column ``name`` (epoch microseconds, ``NEVER`` for none) as UTC times."""
+    micros = pl.col(name)
+    return pl.when(micros != NEVER).then(micros).cast(_UTC).alias(name)
 
 
 def _session(
@@ -226,12 +239,6 @@ def _session(
         return chunk.value("session", head)
     first_of_user = np.searchsorted(user, user, side="left")
     return pl.Series("session", np.arange(user.shape[0]) - first_of_user + 1, dtype=pl.UInt32)
-
-
-def _times(micros: NDArray[np.int64]) -> pl.Series:
-    """Epoch microseconds as UTC times (``NEVER`` null)."""
-    series = pl.Series(micros)
-    return pl.select(pl.when(series != NEVER).then(series)).to_series().cast(_UTC)
 
 
 def converted(started: str = "first_cart") -> pl.Expr:
