@@ -14,10 +14,14 @@ purchase rows (a row with a null order id, or any row without an order column, b
 order of its session). ``user_facts`` walks each user's partials, in order of their first event,
 and purchase rows, in (time, row) order: one row of facts per session.
 
-A partial's ``fields`` (``FIELDS``) are the time and row of its first event, the time of its
-last, and the times of its first add-to-cart, first checkout, last purchase and last advocacy
-event (``NEVER`` when it has none).
+A partial's ``fields`` are the time and row of its first event and the time of its last
+(``FIRST``, ``ROW``, ``LAST``), then the *moments* a computation asks for, among the times of its
+first add-to-cart, first checkout, last purchase and last advocacy event (``MOMENTS``; ``NEVER``
+when it has none). A ``layout`` says where each moment is (its column, or -1 when it is not
+kept): the fewer moments, the smaller the partials.
 """
+
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,16 +37,18 @@ ADVOCACY = 32
 PURCHASE_STAGE, RETENTION_STAGE, ADVOCACY_STAGE = 3, 4, 5
 """Stage codes are indexes into ``journeykit.journey.spec.STAGES``; event-defined stages are
 their rank (0 awareness, 1 consideration, 2 decision)."""
-FIELDS = (
-    "first_event",
-    "first_row",
-    "last_event",
-    "first_cart",
-    "first_checkout",
-    "last_purchase",
-    "last_advocacy",
-)
-FIRST, ROW, LAST, FIRST_CART, FIRST_CHECKOUT, LAST_PURCHASE, LAST_ADVOCACY = range(7)
+FIRST, ROW, LAST = 0, 1, 2
+MOMENTS = ("first_cart", "first_checkout", "last_purchase", "last_advocacy")
+FIRST_CART, FIRST_CHECKOUT, LAST_PURCHASE, LAST_ADVOCACY = range(4)
+
+
+def layout_of(moments: tuple[str, ...]) -> NDArray[np.int64]:
+    """The ``layout`` of fields that keep ``moments`` (in ``MOMENTS`` order), and so its width
+    is ``3 + len(moments)``."""
+    kept = [m for m in MOMENTS if m in moments]
+    return np.array([3 + kept.index(m) if m in kept else -1 for m in MOMENTS], dtype=np.int64)
+
+
 BATCH_TABLE = 1 << 14
 """Slots of the table that reduces a batch to partials (``batch_partials``)."""
 
@@ -69,19 +75,44 @@ def _earliest(a: int, b: int) -> int:
     return min(a, b)
 
 
+Layout = tuple[int, int, int, int]
+
+
 @inline
-def _start(fields: NDArray[np.int64], at: int, time: int, row: int, kind: int) -> None:
+def _columns(layout: NDArray[np.int64]) -> Layout:
+    """A layout as four numbers (kept in registers, unlike an array)."""
+    return int(layout[0]), int(layout[1]), int(layout[2]), int(layout[3])
+
+
+@inline
+def moment(fields: NDArray[np.int64], at: int, layout: Layout, which: int) -> int:
+    """Moment ``which`` (``FIRST_CART``, …) of partial ``at``; ``NEVER`` when not kept."""
+    return NEVER if layout[which] < 0 else int(fields[at, layout[which]])
+
+
+@inline
+def _start(
+    fields: NDArray[np.int64], at: int, time: int, row: int, kind: int, layout: Layout
+) -> None:
     """Partial ``at`` as the one event (``time``, ``row``, ``kind``)."""
     fields[at, FIRST], fields[at, ROW], fields[at, LAST] = time, row, time
     what = _what(kind)
-    fields[at, FIRST_CART] = time if what == CART else NEVER
-    fields[at, FIRST_CHECKOUT] = time if what == CHECKOUT else NEVER
-    fields[at, LAST_PURCHASE] = time if what == PURCHASE else NEVER
-    fields[at, LAST_ADVOCACY] = time if kind & ADVOCACY else NEVER
+    _set(fields, at, layout[FIRST_CART], time if what == CART else NEVER)
+    _set(fields, at, layout[FIRST_CHECKOUT], time if what == CHECKOUT else NEVER)
+    _set(fields, at, layout[LAST_PURCHASE], time if what == PURCHASE else NEVER)
+    _set(fields, at, layout[LAST_ADVOCACY], time if kind & ADVOCACY else NEVER)
 
 
 @inline
-def _add(fields: NDArray[np.int64], at: int, time: int, row: int, kind: int) -> bool:
+def _set(fields: NDArray[np.int64], at: int, column: int, time: int) -> None:
+    if column >= 0:
+        fields[at, column] = time
+
+
+@inline
+def _add(
+    fields: NDArray[np.int64], at: int, time: int, row: int, kind: int, layout: Layout
+) -> bool:
     """One more event (``time``, ``row``, ``kind``) into partial ``at``; whether it is the
     partial's earliest event now (in (time, row) order)."""
     earlier = time < fields[at, FIRST] or (time == fields[at, FIRST] and row < fields[at, ROW])
@@ -89,32 +120,48 @@ def _add(fields: NDArray[np.int64], at: int, time: int, row: int, kind: int) -> 
         fields[at, FIRST], fields[at, ROW] = time, row
     fields[at, LAST] = max(fields[at, LAST], time)
     what = _what(kind)
-    if what == CART:
-        fields[at, FIRST_CART] = _earliest(fields[at, FIRST_CART], time)
-    elif what == CHECKOUT:
-        fields[at, FIRST_CHECKOUT] = _earliest(fields[at, FIRST_CHECKOUT], time)
-    elif what == PURCHASE:
-        fields[at, LAST_PURCHASE] = max(fields[at, LAST_PURCHASE], time)
-    if kind & ADVOCACY:
-        fields[at, LAST_ADVOCACY] = max(fields[at, LAST_ADVOCACY], time)
+    if what == CART and layout[FIRST_CART] >= 0:
+        fields[at, layout[FIRST_CART]] = _earliest(fields[at, layout[FIRST_CART]], time)
+    elif what == CHECKOUT and layout[FIRST_CHECKOUT] >= 0:
+        fields[at, layout[FIRST_CHECKOUT]] = _earliest(fields[at, layout[FIRST_CHECKOUT]], time)
+    elif what == PURCHASE and layout[LAST_PURCHASE] >= 0:
+        fields[at, layout[LAST_PURCHASE]] = max(fields[at, layout[LAST_PURCHASE]], time)
+    if kind & ADVOCACY and layout[LAST_ADVOCACY] >= 0:
+        fields[at, layout[LAST_ADVOCACY]] = max(fields[at, layout[LAST_ADVOCACY]], time)
     return bool(earlier)
 
 
 @inline
-def _merge(target: NDArray[np.int64], at: int, source: NDArray[np.int64], p: int) -> bool:
-    """Partial ``p`` of ``source`` into partial ``at`` of ``target``; whether ``p`` holds the
-    earlier first event (in (time, row) order)."""
+def _merge(
+    target: NDArray[np.int64],
+    at: int,
+    source: NDArray[np.int64],
+    p: int,
+    layout: Layout,
+) -> bool:
+    """Partial ``p`` of ``source`` into partial ``at`` of ``target`` (same layout); whether
+    ``p`` holds the earlier first event (in (time, row) order)."""
     earlier = source[p, FIRST] < target[at, FIRST] or (
         source[p, FIRST] == target[at, FIRST] and source[p, ROW] < target[at, ROW]
     )
     if earlier:
         target[at, FIRST], target[at, ROW] = source[p, FIRST], source[p, ROW]
     target[at, LAST] = max(target[at, LAST], source[p, LAST])
-    target[at, FIRST_CART] = _earliest(target[at, FIRST_CART], source[p, FIRST_CART])
-    target[at, FIRST_CHECKOUT] = _earliest(target[at, FIRST_CHECKOUT], source[p, FIRST_CHECKOUT])
-    target[at, LAST_PURCHASE] = max(target[at, LAST_PURCHASE], source[p, LAST_PURCHASE])
-    target[at, LAST_ADVOCACY] = max(target[at, LAST_ADVOCACY], source[p, LAST_ADVOCACY])
+    for c in (layout[FIRST_CART], layout[FIRST_CHECKOUT]):
+        if c >= 0:
+            target[at, c] = _earliest(target[at, c], source[p, c])
+    for c in (layout[LAST_PURCHASE], layout[LAST_ADVOCACY]):
+        if c >= 0:
+            target[at, c] = max(target[at, c], source[p, c])
     return bool(earlier)
+
+
+@inline
+def _kept(layout: NDArray[np.int64]) -> int:
+    kept = 0
+    for which in range(layout.shape[0]):
+        kept += layout[which] >= 0
+    return kept
 
 
 @inline
@@ -145,20 +192,23 @@ def batch_partials(
     line: NDArray[np.float64],
     codes: NDArray[np.uint32],
     first_row: int,
+    layout: NDArray[np.int64],
     out: Partials,
 ) -> int:
-    """A batch's partials, written to ``out`` (arrays with a row per row at least); returns how
-    many. Rows are numbered from ``first_row``; ``line`` is each row's cart line value (no
-    values without money); each partial keeps its first event's value ``codes`` (one column per
-    value column).
+    """A batch's partials, written to ``out`` (arrays with a row per row at least; fields of
+    ``layout``); returns how many. Rows are numbered from ``first_row``; ``line`` is each row's
+    cart line value (no values without money); each partial keeps its first event's value
+    ``codes`` (one column per value column).
 
-    A direct-mapped table (one key per slot, small enough for the CPU cache) holds the partial
-    of each (user, session) key while it is being seen; a key that takes the slot of another
-    starts a partial (the other's stays as it is, and partials of one session are merged later).
+    A two-way table (two keys per bucket, small enough for the CPU cache) holds the partial of
+    each (user, session) key while it is being seen; a key that takes the place of another (the
+    older of its bucket) starts a partial, the other's stays as it is, and partials of one
+    session are merged later.
     Events of a session are usually close in a log, so a batch leaves about one partial per
     session it holds, at a few nanoseconds per row.
     """
     out_users, out_sessions, fields, events, rank, cart, out_codes = out
+    columns = _columns(layout)
     table_users = np.zeros((BATCH_TABLE, users.shape[1]), np.uint64)
     table_sessions = np.zeros((BATCH_TABLE, sessions.shape[1]), np.uint64)
     table = np.full(BATCH_TABLE, EMPTY, np.int64)
@@ -166,32 +216,55 @@ def batch_partials(
     money = line.shape[0] > 0
     total = 0
     for row in range(users.shape[0]):
-        slot = int(pair_hash(users, sessions, row) & mask)
+        slot = int(np.int64(pair_hash(users, sessions, row) & mask))
+        other = slot ^ 1  # the other slot of its bucket of two
+        if not _holds(table, table_users, table_sessions, slot, users, sessions, row):
+            slot, other = other, slot
         at = table[slot]
-        if (
-            at != EMPTY
-            and same_row(table_users, slot, users, row)
-            and same_row(table_sessions, slot, sessions, row)
-        ):
-            if _add(fields, at, time[row], first_row + row, kind[row]):
+        if _holds(table, table_users, table_sessions, slot, users, sessions, row):
+            if _add(fields, at, time[row], first_row + row, kind[row], columns):
                 for j in range(codes.shape[1]):
                     out_codes[at, j] = codes[row, j]
         else:
+            slot = other if table[other] < table[slot] else slot  # the older partial goes
             at = table[slot] = total
-            for j in range(users.shape[1]):
-                table_users[slot, j] = out_users[at, j] = users[row, j]
-            for j in range(sessions.shape[1]):
-                table_sessions[slot, j] = out_sessions[at, j] = sessions[row, j]
+            _copy_row(users, row, table_users, slot, out_users, at)
+            _copy_row(sessions, row, table_sessions, slot, out_sessions, at)
             for j in range(codes.shape[1]):
                 out_codes[at, j] = codes[row, j]
-            _start(fields, at, time[row], first_row + row, kind[row])
+            _start(fields, at, time[row], first_row + row, kind[row], columns)
             events[at], rank[at], cart[at] = 0, 0, 0.0
             total += 1
         events[at] += 1
         rank[at] = max(rank[at], kind[row] & 3)
-        if money:
-            cart[at] += _cart_value(kind[row], line[row])
+        cart[at] += _cart_value(kind[row], line[row]) if money else 0.0
     return total
+
+
+@inline
+def _copy_row(
+    source: NDArray[Any], row: int, a: NDArray[Any], i: int, b: NDArray[Any], j: int
+) -> None:
+    """Row ``row`` of ``source`` to row ``i`` of ``a`` and row ``j`` of ``b``."""
+    for column in range(source.shape[1]):
+        a[i, column] = b[j, column] = source[row, column]
+
+
+@inline
+def _holds(
+    table: NDArray[np.int64],
+    table_users: NDArray[np.uint64],
+    table_sessions: NDArray[np.uint64],
+    slot: int,
+    users: NDArray[np.uint64],
+    sessions: NDArray[np.uint64],
+    row: int,
+) -> bool:
+    """Whether slot ``slot`` of the table holds the key of row ``row`` (without branches)."""
+    holds = bool(table[slot] != EMPTY)
+    holds &= same_row(table_users, slot, users, row)
+    holds &= same_row(table_sessions, slot, sessions, row)
+    return holds
 
 
 @kernel
@@ -211,14 +284,16 @@ def event_partials(
     rows: NDArray[np.int64],
     kind: NDArray[np.uint8],
     line: NDArray[np.float64],
+    layout: NDArray[np.int64],
 ) -> tuple[NDArray[np.int64], NDArray[np.uint32], NDArray[np.uint8], NDArray[np.float64]]:
-    """Every event as a partial of its own: fields, events (1), rank and cart value (``line``:
-    each event's cart line value, none without money)."""
+    """Every event as a partial of its own: fields (of ``layout``), events (1), rank and cart
+    value (``line``: each event's cart line value, none without money)."""
     n = time.shape[0]
-    fields, cart = np.empty((n, len(FIELDS)), np.int64), np.zeros(n)
+    fields, cart = np.empty((n, 3 + _kept(layout)), np.int64), np.zeros(n)
     rank = np.empty(n, np.uint8)
+    columns = _columns(layout)
     for p in range(n):
-        _start(fields, p, time[p], rows[p], kind[p])
+        _start(fields, p, time[p], rows[p], kind[p], columns)
         rank[p] = kind[p] & 3
         if line.shape[0] > 0:
             cart[p] = _cart_value(kind[p], line[p])
@@ -359,6 +434,14 @@ def _user_orders(
 
 
 @inline
+def _abandoned(fields: NDArray[np.int64], at: int, layout: Layout) -> bool:
+    """SPEC §6: a cart session with no purchase at or after its first add-to-cart."""
+    first_cart = moment(fields, at, layout, FIRST_CART)
+    last_purchase = moment(fields, at, layout, LAST_PURCHASE)
+    return first_cart != NEVER and not (last_purchase != NEVER and last_purchase >= first_cart)
+
+
+@inline
 def _stage(rank: int, owns: int, last_advocacy: int, first_order: int) -> int:
     """SPEC §5: advocacy (an advocacy event at or after the user's first order), retention (owns
     a repeat order), purchase (owns the first order), else the deepest event-defined stage."""
@@ -436,6 +519,7 @@ def user_facts(
     b_value: NDArray[np.float64],
     b_sessions: NDArray[np.uint64],
     b_orders: NDArray[np.uint64],
+    layout: NDArray[np.int64],
 ) -> Facts:
     """One row of facts per session of every user: user ``u``'s partials are ``starts[u]`` to
     ``starts[u + 1]`` (in order of their first event), its purchase rows ``b_starts[u]`` to
@@ -443,13 +527,14 @@ def user_facts(
     or, with no key columns, by the inactivity rule with ``gap``; orders by ``b_orders`` (no
     columns without an order column)."""
     n = fields.shape[0]
+    columns = _columns(layout)
     scratch = _scratch(starts, b_starts, b_orders.shape[1], b_time.shape[0])
     table, touched, session_of, purchase_session, order_keys = scratch[:5]
     order_of, order_time, order_session, order_value = scratch[5:]
     user, head, merged = (
         np.empty(n, np.int64),
         np.empty(n, np.int64),
-        np.empty((n, len(FIELDS)), np.int64),
+        np.empty((n, fields.shape[1]), np.int64),
     )
     total_events, deepest, owns = (
         np.empty(n, np.int64),
@@ -468,11 +553,12 @@ def user_facts(
             if session_of[p - lo] == seen:
                 seen += 1
                 merged[at], head[at], user[at] = fields[p], p, u
-                total_events[at], deepest[at], cart_value[at] = events[p], rank[p], cart[p]
+                total_events[at], deepest[at] = events[p], rank[p]
+                cart_value[at] = cart[p]
                 owns[at], placed[at], placed_value[at] = 0, 0, 0.0
                 next_time[at], next_value[at] = NEVER, np.nan
                 continue
-            if _merge(merged, at, fields, p):
+            if _merge(merged, at, fields, p, columns):
                 head[at] = p
             total_events[at] += events[p]
             deepest[at] = max(deepest[at], rank[p])
@@ -494,9 +580,9 @@ def user_facts(
             owns[at] |= 1 if o == 0 else 2
         first_order = order_time[0] if placed_orders else NEVER
         for at in range(total, total + count):
-            stage[at] = _stage(deepest[at], owns[at], merged[at, LAST_ADVOCACY], first_order)
-            first_cart, last_purchase = merged[at, FIRST_CART], merged[at, LAST_PURCHASE]
-            if first_cart != NEVER and not (last_purchase != NEVER and last_purchase >= first_cart):
+            advocacy = moment(merged, at, columns, LAST_ADVOCACY)
+            stage[at] = _stage(deepest[at], owns[at], advocacy, first_order)
+            if _abandoned(merged, at, columns):
                 # The user's first order strictly after the session's last event (SPEC §6).
                 k = np.searchsorted(order_time[:placed_orders], merged[at, LAST], side="right")
                 if k < placed_orders:

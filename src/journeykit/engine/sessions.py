@@ -15,11 +15,12 @@ import polars as pl
 from numpy.typing import NDArray
 
 from journeykit.engine.facts import (
-    FIELDS,
+    MOMENTS,
     Facts,
     Partials,
     batch_partials,
     event_partials,
+    layout_of,
     order_rows,
     purchase_rows,
     user_facts,
@@ -51,6 +52,8 @@ class SessionRead:
     """Whether the session column may hold nulls."""
     orders: bool
     """Whether the frame has an ``order_id`` column."""
+    moments: tuple[str, ...] = MOMENTS
+    """The moments the facts need (``journeykit.engine.facts``)."""
     values: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -67,14 +70,19 @@ class Sessions:
     gap: int
     dictionaries: dict[str, Dictionary]
     values: tuple[str, ...]
+    layout: NDArray[np.int64]
 
     def facts(self) -> Facts:
         """``journeykit.engine.facts.user_facts`` of this chunk."""
         p, b = self.partials, self.purchases
         return user_facts(
-            self.starts, p["fields"], p["events"], p["rank"], p["cart"], p["sessions"],
-            self.gap, self.b_starts, b["time"], b["row"], b["value"], b["sessions"], b["orders"],
+            self.starts, p["fields"], p["events"], p["rank"], p.get("cart", self._no_cart()),
+            p["sessions"], self.gap, self.b_starts, b["time"], b["row"], b["value"],
+            b["sessions"], b["orders"], self.layout,
         )  # fmt: skip
+
+    def _no_cart(self) -> NDArray[np.float64]:
+        return np.zeros(self.partials["fields"].shape[0])
 
     def orders(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """``journeykit.engine.facts.order_rows`` of this chunk: (user, order) per purchase."""
@@ -140,6 +148,7 @@ class _Batches:
 
     def __init__(self, read: SessionRead, dictionaries: dict[str, Dictionary]) -> None:
         self.read = read
+        self.layout = layout_of(read.moments)
         self.dictionaries = dictionaries
         self.rows = 0
         self.bought: NDArray[np.int64] | None = None
@@ -169,14 +178,15 @@ class _Batches:
             events |= {"line": line} if line.shape[0] else {}
             return {"partials": (users, events), "purchases": (bought_users, purchases)}
         out = self._buffers(n, users.shape[1], sessions.shape[1], codes.shape[1])
-        made = batch_partials(users, sessions, time, kind, line, codes, first, out)
+        made = batch_partials(users, sessions, time, kind, line, codes, first, self.layout, out)
         # Copies of the buffers' first rows (the buffers serve the next batch; memory written
         # once in order is cheaper than the kernel's scattered first writes).
         fields, events_, rank, cart, first_codes = (a[:made].copy() for a in out[2:])
         partials: dict[str, NDArray[Any]] = {
-            "fields": fields, "events": events_, "rank": rank, "cart": cart,
+            "fields": fields, "events": events_, "rank": rank,
             "sessions": out[1][:made].copy(), "codes": first_codes,
         }  # fmt: skip
+        partials |= {"cart": cart} if line.shape[0] else {}
         return {
             "partials": (out[0][:made].copy(), partials),
             "purchases": (bought_users, purchases),
@@ -185,9 +195,10 @@ class _Batches:
     def _buffers(self, rows: int, users: int, sessions: int, values: int) -> Partials:
         """Arrays for a batch's partials, reused from batch to batch."""
         if self.out is None or self.out[0].shape[0] < rows:
+            width = 3 + int((self.layout >= 0).sum())
             self.out = (
                 np.empty((rows, users), np.uint64), np.empty((rows, sessions), np.uint64),
-                np.empty((rows, len(FIELDS)), np.int64), np.empty(rows, np.uint32),
+                np.empty((rows, width), np.int64), np.empty(rows, np.uint32),
                 np.empty(rows, np.uint8), np.empty(rows), np.empty((rows, values), np.uint32),
             )  # fmt: skip
         return self.out
@@ -228,14 +239,17 @@ def _grouped(
     chunk: Chunks, read: SessionRead, gap: int, dictionaries: dict[str, Dictionary]
 ) -> Sessions:
     partials, purchases = chunk["partials"], chunk["purchases"]
+    layout = layout_of(read.moments)
     if not read.sessions:
+        line = partials.get("line", np.empty(0))
         fields, events, rank, cart = event_partials(
-            partials["time"], partials["row"], partials["kind"], partials.get("line", np.empty(0))
+            partials["time"], partials["row"], partials["kind"], line, layout
         )
         partials = {
-            KEYS: partials[KEYS], "fields": fields, "events": events, "rank": rank, "cart": cart,
+            KEYS: partials[KEYS], "fields": fields, "events": events, "rank": rank,
             "sessions": np.empty((fields.shape[0], 0), np.uint64), "codes": partials["codes"],
         }  # fmt: skip
+        partials |= {"cart": cart} if line.shape[0] else {}
     first_event = np.ascontiguousarray(partials["fields"][:, 0])
     order, starts, b_order, b_starts = group_streams(
         partials[KEYS],
@@ -245,4 +259,4 @@ def _grouped(
     )
     grouped = {name: _taken(array, order) for name, array in partials.items() if name != KEYS}
     b_grouped = {name: _taken(array, b_order) for name, array in purchases.items() if name != KEYS}
-    return Sessions(grouped, b_grouped, starts, b_starts, gap, dictionaries, read.values)
+    return Sessions(grouped, b_grouped, starts, b_starts, gap, dictionaries, read.values, layout)

@@ -51,7 +51,11 @@ def abandonment(log: EventLog, spec: AbandonmentSpec) -> AbandonmentResult:
     >>> log = load_events(["data/samples/events.parquet"])  # doctest: +SKIP
     >>> abandonment(log, AbandonmentSpec(breakdown="channel")).table  # doctest: +SKIP
     """
-    options = UnitOptions(session_gap=spec.session_gap, breakdown=spec.breakdown)
+    options = UnitOptions(
+        session_gap=spec.session_gap,
+        breakdown=spec.breakdown,
+        moments=("first_cart", "first_checkout", "last_purchase"),
+    )
     reduce = partial(cart_sums, spec=spec, data_last=log.profile.last)
     return _result(session_facts(log, options, reduce=reduce), spec, has_money=log.has_money)
 

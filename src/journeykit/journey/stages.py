@@ -56,7 +56,11 @@ def stages(log: EventLog, spec: StagesSpec) -> StagesResult:
     >>> stages(log, StagesSpec()).table  # doctest: +SKIP
     """
     options = UnitOptions(
-        rules=spec.rules, session_gap=spec.session_gap, session_ids=spec.rows, money=spec.rows
+        rules=spec.rules,
+        session_gap=spec.session_gap,
+        session_ids=spec.rows,
+        moments=("last_advocacy",),
+        money=spec.rows,
     )
     if spec.rows:
         return stages_from_facts(session_facts(log, options), spec, has_money=log.has_money)

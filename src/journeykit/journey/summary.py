@@ -52,7 +52,9 @@ def summary(log: EventLog, spec: SummarySpec) -> SummaryResult:
     >>> summary(log, SummarySpec()).table["revenue"][0]  # doctest: +SKIP
     """
     period = Period(since=spec.since, until=spec.until)
-    options = UnitOptions(session_gap=spec.session_gap, events_in=period)
+    options = UnitOptions(
+        session_gap=spec.session_gap, events_in=period, moments=("first_cart", "last_purchase")
+    )
     sums = session_facts(log, options, reduce=summary_sums)
     table = summary_from_sums(sums, has_money=log.has_money, dropped_rows=log.profile.dropped_rows)
     return SummaryResult(table=table, spec=spec, has_money=log.has_money)

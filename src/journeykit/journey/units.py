@@ -28,10 +28,8 @@ from journeykit.engine.facts import (
     CONSIDERATION,
     DECISION,
     FIRST,
-    FIRST_CART,
-    FIRST_CHECKOUT,
     LAST,
-    LAST_PURCHASE,
+    MOMENTS,
     NEVER,
     PURCHASE,
     REMOVE,
@@ -69,6 +67,9 @@ class UnitOptions:
     """Give each session's user and session values (labelled rows need them)."""
     events_in: Period = field(default_factory=Period)
     """Keep only the events in this period before sessions and orders are built (summary)."""
+    moments: tuple[str, ...] = MOMENTS
+    """The moments of each session the facts need (``journeykit.engine.facts``; the others are
+    null): ``first_cart``, ``first_checkout``, ``last_purchase``, ``last_advocacy``."""
     money: bool = True
     """Compute the money facts (``cart_value``, ``order_value``, ``next_order_value``); without
     them they are null, and no price or revenue is read."""
@@ -111,6 +112,7 @@ def orders_of(log: EventLog, options: UnitOptions) -> pl.DataFrame:
         users = chunk.starts[placed["user"].to_numpy()]
         return placed.with_columns(chunk.value("user", users))
 
+    options = UnitOptions(session_gap=options.session_gap, events_in=options.events_in, moments=())
     frames = _read_sessions(log, options, compute, values=("user",))
     return pl.concat(frames).select("user", "time", "value")
 
@@ -140,6 +142,7 @@ def _read_sessions(
         sessions=log.has_sessions,
         session_nulls=log.profile.session_nulls,
         orders=log.roles.has("order"),
+        moments=options.moments,
         values=tuple(dict.fromkeys(values)),
     )
     gap = int(options.session_gap.total_seconds() * MICROS)
@@ -188,6 +191,9 @@ def _facts_frame(chunk: Sessions, log: EventLog, options: UnitOptions) -> pl.Laz
     user, head, fields, events, stage, cart_value, orders, value, next_time, next_value = (
         chunk.facts()
     )
+    layout = chunk.layout
+    at = {"first_event": FIRST, "last_event": LAST}
+    at |= {name: int(layout[i]) for i, name in enumerate(MOMENTS) if layout[i] >= 0}
     raw = pl.DataFrame(
         {
             "user": user,
@@ -198,13 +204,15 @@ def _facts_frame(chunk: Sessions, log: EventLog, options: UnitOptions) -> pl.Laz
             "cart_value": cart_value,
             "next_order_value": next_value,
         }
-        | {name: fields[:, i] for name, i in _TIME_FIELDS.items()}
+        | {name: fields[:, column] for name, column in at.items()}
         | {"next_order_time": next_time}
     )
+    missing = [pl.lit(None, dtype=_UTC).alias(m) for m in MOMENTS if m not in at]
     money = options.money and log.has_money
     no_money = pl.lit(None, dtype=pl.Float64)
     facts = raw.lazy().with_columns(
-        *(_time(name) for name in [*_TIME_FIELDS, "next_order_time"]),
+        *(_time(name) for name in [*at, "next_order_time"]),
+        *missing,
         (pl.col("events") == 1).alias("single_event"),
         pl.col("next_order_value").fill_nan(None) if money else no_money.alias("next_order_value"),
         *([] if money else [no_money.alias(c) for c in ("order_value", "cart_value")]),
@@ -214,15 +222,6 @@ def _facts_frame(chunk: Sessions, log: EventLog, options: UnitOptions) -> pl.Laz
     if options.breakdown is not None:
         facts = facts.with_columns(chunk.value(options.breakdown, head).alias("breakdown"))
     return facts
-
-
-_TIME_FIELDS = {
-    "first_event": FIRST,
-    "last_event": LAST,
-    "first_cart": FIRST_CART,
-    "first_checkout": FIRST_CHECKOUT,
-    "last_purchase": LAST_PURCHASE,
-}
 
 
 def _time(name: str) -> pl.Expr:
