@@ -21,7 +21,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from journeykit.engine.group import group_by_key
-from journeykit.engine.keys import Dictionary, key_columns, key_exprs, needs_flag
+from journeykit.engine.keys import Dictionary, NameCodes, key_columns, key_exprs, needs_flag
 from journeykit.engine.stream import KEYS, Chunk, Plan, Stream, per_chunk, read_chunks, stream_of
 from journeykit.engine.units import split_groups
 
@@ -46,6 +46,9 @@ class EventRead:
     keys: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
     never_null: frozenset[str] = frozenset()
+    names: dict[str, int] = field(default_factory=dict)
+    """Event name → a small code, the ``name`` column (``unnamed`` for any other name)."""
+    unnamed: int = 0
     """Key columns known to hold no null (an integer key then needs no null flag)."""
 
     def with_keys(self, *columns: str) -> "EventRead":
@@ -123,6 +126,9 @@ def read_sequences(
         pl.col("time").dt.epoch("us").alias(_TIME),
         *(expr.alias(name) for name, expr in read.columns.items()),
     ]
+    names = NameCodes(read.names, default=read.unnamed) if read.names else None
+    if names is not None:
+        exprs.append(names.expr(pl.col("event")).alias("name"))
     for column in read.keys:
         flag = needs_flag(schema[column], column not in read.never_null)
         exprs += key_exprs(column, schema[column], name=column, hashes=1, flag=flag)
@@ -135,6 +141,8 @@ def read_sequences(
     user_keys = key_columns(selected.collect_schema().names(), _USER)
 
     def prepare(batch: pl.DataFrame) -> pl.DataFrame:
+        if names is not None:
+            batch = batch.with_columns(pl.Series("name", names.of(batch["name"])))
         for column, dictionary in dictionaries.items():
             hashes = key_columns(batch.columns, f"__value_{column}")
             matrix = np.ascontiguousarray(batch.select(hashes).to_numpy(), dtype=np.uint64)

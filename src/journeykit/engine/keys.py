@@ -140,3 +140,65 @@ class Dictionary:
         if self._all is None:
             self._all = pl.concat(self._values) if self._values else pl.Series([], dtype=pl.Null)
         return self._all
+
+
+@kernel
+def _lookup(
+    hashes: NDArray[np.uint64],
+    table_hashes: NDArray[np.uint64],
+    table_codes: NDArray[np.uint8],
+    default: int,
+) -> NDArray[np.uint8]:
+    """The code of each hash in a small open-addressing table (``default`` when absent)."""
+    codes = np.empty(hashes.shape[0], np.uint8)
+    mask = np.uint64(table_hashes.shape[0] - 1)
+    for row in range(hashes.shape[0]):
+        h = hashes[row]
+        slot = h & mask
+        code = np.uint8(default)
+        while table_codes[slot] != _FREE:
+            if table_hashes[slot] == h:
+                code = table_codes[slot]
+                break
+            slot = (slot + np.uint64(1)) & mask
+        codes[row] = code
+    return codes
+
+
+_FREE = 255
+_NAME_SEED = 0x6A6B_0003
+
+
+class NameCodes:
+    """A small code (0…254) for each event name: Polars hashes the names (one pass, far cheaper
+    than comparing every row with every name), a kernel looks the hashes up.
+
+    >>> codes = NameCodes({"purchase": 3, "search": 1}, default=0)
+    >>> codes.of(pl.select(codes.expr(pl.lit(pl.Series(["search", "view"])))).to_series())
+    array([1, 0], dtype=uint8)
+    """
+
+    def __init__(self, names: dict[str, int], default: int) -> None:
+        self.default = default
+        hashes = pl.Series(list(names), dtype=pl.String).hash(_NAME_SEED).to_numpy()
+        if len(set(hashes.tolist())) != len(hashes):  # pragma: no cover (64-bit collision)
+            raise AssertionError("two event names share a hash")
+        capacity = 16
+        while capacity < 2 * len(names):
+            capacity *= 2
+        self.hashes = np.zeros(capacity, np.uint64)
+        self.codes = np.full(capacity, _FREE, np.uint8)
+        for h, code in zip(hashes.tolist(), names.values(), strict=True):
+            slot = h % capacity
+            while self.codes[slot] != _FREE:
+                slot = (slot + 1) % capacity
+            self.hashes[slot], self.codes[slot] = h, code
+
+    @staticmethod
+    def expr(event: pl.Expr) -> pl.Expr:
+        """What Polars computes for each event: the name's hash."""
+        return event.hash(_NAME_SEED)
+
+    def of(self, hashes: pl.Series) -> NDArray[np.uint8]:
+        """The code of each hashed name."""
+        return _lookup(hashes.to_numpy(), self.hashes, self.codes, self.default)

@@ -26,7 +26,7 @@ from journeykit.engine.facts import (
     user_facts,
 )
 from journeykit.engine.group import group_streams, take, take_rows
-from journeykit.engine.keys import Dictionary, key_columns, key_exprs, needs_flag
+from journeykit.engine.keys import Dictionary, NameCodes, key_columns, key_exprs, needs_flag
 from journeykit.engine.stream import KEYS, Chunks, Plan, Stream, per_chunk, read_chunks
 
 T = TypeVar("T")
@@ -41,7 +41,8 @@ class SessionRead:
 
     frame: pl.LazyFrame
     label: str
-    kind: pl.Expr
+    kinds: dict[str, int]
+    """Each event name's ``kind`` (``journeykit.engine.facts.kind_code``; other names 0)."""
     line: pl.Expr | None
     """Each event's cart line value (price × quantity), ``None`` when no money is wanted."""
     revenue: pl.Expr | None
@@ -114,7 +115,7 @@ def read_sessions(
     exprs = [
         *key_exprs("user", schema["user"], name=_USER, hashes=2, flag=False),
         pl.col("time").dt.epoch("us").alias(_TIME),
-        read.kind.alias("kind"),
+        NameCodes.expr(pl.col("event")).alias("kind"),
     ]
     if read.line is not None:
         exprs.append(read.line.fill_null(0.0).cast(pl.Float64).alias("line"))
@@ -148,6 +149,7 @@ class _Batches:
 
     def __init__(self, read: SessionRead, dictionaries: dict[str, Dictionary]) -> None:
         self.read = read
+        self.kinds = NameCodes(read.kinds, default=0)
         self.layout = layout_of(read.moments)
         self.dictionaries = dictionaries
         self.rows = 0
@@ -159,7 +161,7 @@ class _Batches:
         self.rows += n
         users = _matrix(batch, key_columns(batch.columns, _USER))
         sessions = _matrix(batch, key_columns(batch.columns, "session"))
-        time, kind = batch[_TIME].to_numpy(), batch["kind"].to_numpy()
+        time, kind = batch[_TIME].to_numpy(), self.kinds.of(batch["kind"])
         line = batch["line"].to_numpy() if "line" in batch.columns else np.empty(0)
         codes = self._codes(batch)
         bought = self._bought(n)

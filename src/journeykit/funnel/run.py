@@ -48,11 +48,9 @@ def _read(log: EventLog, spec: FunnelSpec) -> EventRead:
     each with its step-name code; the session and held value split users into units."""
     names = list(dict.fromkeys(spec.steps))
     frame = log.frame if _needs_all_events(log, spec) else log.events(names)
-    code: pl.Expr = pl.lit(OTHER, dtype=pl.UInt8)
-    for index, step in reversed(list(enumerate(names))):
-        code = pl.when(pl.col("event") == step).then(pl.lit(index, dtype=pl.UInt8)).otherwise(code)
+    codes = {step: index for index, step in enumerate(names)}
     never_null = frozenset() if log.profile.session_nulls else frozenset({"session"})
-    read = EventRead(frame, log.label, columns={"name": code}, never_null=never_null)
+    read = EventRead(frame, log.label, never_null=never_null, names=codes, unnamed=OTHER)
     read = read.with_keys(*_splits(log, spec))
     return read.with_values(spec.breakdown) if spec.breakdown is not None else read
 

@@ -136,7 +136,7 @@ def _read_sessions(
     read = SessionRead(
         frame,
         log.label,
-        kind=_kind(log, options.rules),
+        kinds=_kinds(log, options.rules),
         line=cart_line_value(log.roles) if money else None,
         revenue=pl.col("revenue") if money and log.roles.has("revenue") else None,
         sessions=log.has_sessions,
@@ -150,9 +150,9 @@ def _read_sessions(
     return read_sessions(read, rows, gap, compute, log.profile.user_range)
 
 
-def _kind(log: EventLog, rules: StageRules) -> pl.Expr:
-    """Each event's ``kind`` (``journeykit.engine.facts.kind_code``)."""
-    code: pl.Expr = pl.lit(0, dtype=pl.UInt8)
+def _kinds(log: EventLog, rules: StageRules) -> dict[str, int]:
+    """Each event name's ``kind`` (``journeykit.engine.facts.kind_code``)."""
+    kinds = {}
     for name in log.profile.events:
         rank = (
             DECISION
@@ -161,12 +161,8 @@ def _kind(log: EventLog, rules: StageRules) -> pl.Expr:
             if name in rules.consideration
             else 0
         )
-        kind = kind_code(rank, _CART_KINDS.get(name, 0), name in rules.advocacy)
-        if kind:
-            code = (
-                pl.when(pl.col("event") == name).then(pl.lit(kind, dtype=pl.UInt8)).otherwise(code)
-            )
-    return code
+        kinds[name] = kind_code(rank, _CART_KINDS.get(name, 0), name in rules.advocacy)
+    return kinds
 
 
 def cart_line_value(roles: Roles) -> pl.Expr | None:
