@@ -70,10 +70,11 @@ def _index_names(
 
 
 @inline
-def _instant_starts(time: NDArray[np.int64], lo: int, hi: int, tie: NDArray[np.int64]) -> None:
-    """``tie[p - lo]``: the first position of the unit at the instant of position ``p``."""
-    for p in range(lo, hi):
-        tie[p - lo] = tie[p - lo - 1] if p > lo and time[p] == time[p - 1] else p
+def _instant_start(time: NDArray[np.int64], lo: int, p: int) -> int:
+    """The first position of the unit (from ``lo``) at the instant of position ``p``."""
+    while p > lo and time[p - 1] == time[p]:
+        p -= 1
+    return p
 
 
 @inline
@@ -110,7 +111,7 @@ def ordered_levels(
     level, chosen, times, last_start = _outputs(starts, steps)
     n = steps.shape[0]
     longest = _longest(starts)
-    positions, tie = np.empty(longest, np.int64), np.empty(longest, np.int64)
+    positions = np.empty(longest, np.int64)
     first, last_use, path = (
         np.empty(2 * names + 1, np.int64),
         np.empty(names, np.int64),
@@ -119,7 +120,6 @@ def ordered_levels(
     for u in range(starts.shape[0] - 1):
         lo, hi = starts[u], starts[u + 1]
         _index_names(name, lo, hi, names, first, positions)
-        _instant_starts(time, lo, hi, tie)
         last_start[u] = _last_start(time, positions, first, steps[0], since, until)
         best = 0
         for j in range(first[steps[0]], first[steps[0] + 1]):
@@ -134,7 +134,7 @@ def ordered_levels(
             exhausted = False
             while reached < n:
                 x = steps[reached]
-                lower = tie[path[reached - 1] - lo]
+                lower = _instant_start(time, lo, path[reached - 1])
                 if last_use[x] >= 0:
                     lower = max(lower, last_use[x] + 1)
                 found = _nth_at_or_after(positions, first, x, lower, 0)
@@ -233,7 +233,7 @@ def any_order_levels(
     level, chosen, times, last_start = _outputs(starts, steps)
     n = steps.shape[0]
     longest = _longest(starts)
-    positions, tie = np.empty(longest, np.int64), np.empty(longest, np.int64)
+    positions = np.empty(longest, np.int64)
     first, used, found = (
         np.empty(2 * names + 1, np.int64),
         np.empty(names, np.int64),
@@ -242,7 +242,6 @@ def any_order_levels(
     for u in range(starts.shape[0] - 1):
         lo, hi = starts[u], starts[u + 1]
         _index_names(name, lo, hi, names, first, positions)
-        _instant_starts(time, lo, hi, tie)
         last_start[u] = _last_start(time, positions, first, steps[0], since, until)
         best = 0
         for j in range(first[steps[0]], first[steps[0] + 1]):
@@ -254,9 +253,10 @@ def any_order_levels(
                 break
             used[:] = 0
             reached = 0
+            tie = _instant_start(time, lo, start)
             for k in range(n):
                 x = steps[k]
-                match = _nth_at_or_after(positions, first, x, tie[start - lo], used[x])
+                match = _nth_at_or_after(positions, first, x, tie, used[x])
                 used[x] += 1
                 if match >= 0 and time[match] - t0 <= window:
                     found[reached] = time[match]

@@ -11,7 +11,6 @@ from datetime import datetime
 
 import polars as pl
 
-from journeykit.journey.units import UnitOptions, orders_of
 from journeykit.load.events import EventLog
 from journeykit.retention.periods import index_of, period_index
 from journeykit.retention.spec import ANY_EVENT, RetentionSpec
@@ -147,5 +146,8 @@ def _first_cohort_events(log: EventLog, spec: RetentionSpec) -> pl.LazyFrame:
 def _orders(log: EventLog, spec: RetentionSpec) -> pl.DataFrame:
     """``user, time, value`` of every order (SPEC §3), sorted by user and each user's orders in
     the order they happen: float sums are then the same whatever the chunks."""
+    # Orders need the sequence engine (and Numba), which counting users does not.
+    from journeykit.journey.units import UnitOptions, orders_of
+
     placed = orders_of(log, UnitOptions(session_gap=spec.session_gap))
     return placed.sort("user", maintain_order=True)
