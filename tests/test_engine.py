@@ -11,9 +11,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 from tests.conftest import reference_events
 from tests.reference.abandonment import abandonment as reference_abandonment
 from tests.reference.stages import stages_by_session, stages_by_user

@@ -47,6 +47,8 @@ class SessionRead:
     """Each event's cart line value (price × quantity), ``None`` when no money is wanted."""
     revenue: pl.Expr | None
     """Each purchase row's value when it is not its line value (a revenue column)."""
+    cart: bool
+    """Whether each session's cart value is wanted (else only ``line`` of purchase rows)."""
     sessions: bool
     """Whether sessions come from the ``session`` column (else from the inactivity rule)."""
     session_nulls: bool
@@ -163,6 +165,7 @@ class _Batches:
         sessions = _matrix(batch, key_columns(batch.columns, "session"))
         time, kind = batch[_TIME].to_numpy(), self.kinds.of(batch["kind"])
         line = batch["line"].to_numpy() if "line" in batch.columns else np.empty(0)
+        cart_line = line if self.read.cart else np.empty(0)
         codes = self._codes(batch)
         bought = self._bought(n)
         bought = bought[: purchase_rows(kind, bought)]
@@ -177,10 +180,12 @@ class _Batches:
         if not self.read.sessions:
             rows = np.arange(first, first + n, dtype=np.int64)
             events = {"time": time, "row": rows, "kind": kind, "codes": codes}
-            events |= {"line": line} if line.shape[0] else {}
+            events |= {"line": cart_line} if cart_line.shape[0] else {}
             return {"partials": (users, events), "purchases": (bought_users, purchases)}
         out = self._buffers(n, users.shape[1], sessions.shape[1], codes.shape[1])
-        made = batch_partials(users, sessions, time, kind, line, codes, first, self.layout, out)
+        made = batch_partials(
+            users, sessions, time, kind, cart_line, codes, first, self.layout, out
+        )
         # Copies of the buffers' first rows (the buffers serve the next batch; memory written
         # once in order is cheaper than the kernel's scattered first writes).
         fields, events_, rank, cart, first_codes = (a[:made].copy() for a in out[2:])
@@ -188,7 +193,7 @@ class _Batches:
             "fields": fields, "events": events_, "rank": rank,
             "sessions": out[1][:made].copy(), "codes": first_codes,
         }  # fmt: skip
-        partials |= {"cart": cart} if line.shape[0] else {}
+        partials |= {"cart": cart} if cart_line.shape[0] else {}
         return {
             "partials": (out[0][:made].copy(), partials),
             "purchases": (bought_users, purchases),

@@ -53,7 +53,10 @@ def summary(log: EventLog, spec: SummarySpec) -> SummaryResult:
     """
     period = Period(since=spec.since, until=spec.until)
     options = UnitOptions(
-        session_gap=spec.session_gap, events_in=period, moments=("first_cart", "last_purchase")
+        session_gap=spec.session_gap,
+        events_in=period,
+        moments=("first_cart", "last_purchase"),
+        cart_value=False,
     )
     sums = session_facts(log, options, reduce=summary_sums)
     table = summary_from_sums(sums, has_money=log.has_money, dropped_rows=log.profile.dropped_rows)

@@ -73,6 +73,8 @@ class UnitOptions:
     money: bool = True
     """Compute the money facts (``cart_value``, ``order_value``, ``next_order_value``); without
     them they are null, and no price or revenue is read."""
+    cart_value: bool = True
+    """Compute ``cart_value`` (null without it; the order values stay)."""
 
 
 Reduce = Callable[[pl.LazyFrame], pl.DataFrame]
@@ -112,7 +114,9 @@ def orders_of(log: EventLog, options: UnitOptions) -> pl.DataFrame:
         users = chunk.starts[placed["user"].to_numpy()]
         return placed.with_columns(chunk.value("user", users))
 
-    options = UnitOptions(session_gap=options.session_gap, events_in=options.events_in, moments=())
+    options = UnitOptions(
+        session_gap=options.session_gap, events_in=options.events_in, moments=(), cart_value=False
+    )
     frames = _read_sessions(log, options, compute, values=("user",))
     return pl.concat(frames).select("user", "time", "value")
 
@@ -133,12 +137,14 @@ def _read_sessions(
     if options.breakdown is not None:
         values += (options.breakdown,)
     money = options.money and log.has_money
+    revenue = money and log.roles.has("revenue")
     read = SessionRead(
         frame,
         log.label,
         kinds=_kinds(log, options.rules),
-        line=cart_line_value(log.roles) if money else None,
-        revenue=pl.col("revenue") if money and log.roles.has("revenue") else None,
+        line=cart_line_value(log.roles) if money and (options.cart_value or not revenue) else None,
+        revenue=pl.col("revenue") if revenue else None,
+        cart=money and options.cart_value,
         sessions=log.has_sessions,
         session_nulls=log.profile.session_nulls,
         orders=log.roles.has("order"),
@@ -211,7 +217,8 @@ def _facts_frame(chunk: Sessions, log: EventLog, options: UnitOptions) -> pl.Laz
         *missing,
         (pl.col("events") == 1).alias("single_event"),
         pl.col("next_order_value").fill_nan(None) if money else no_money.alias("next_order_value"),
-        *([] if money else [no_money.alias(c) for c in ("order_value", "cart_value")]),
+        *([] if money else [no_money.alias("order_value")]),
+        *([] if money and options.cart_value else [no_money.alias("cart_value")]),
     )
     if options.session_ids:
         facts = facts.with_columns(chunk.value("user", head), _session(chunk, user, head, log))
