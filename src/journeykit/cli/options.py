@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from threading import Thread
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
@@ -118,7 +119,11 @@ class InputOptions:
     def gap(self) -> timedelta:
         return parse_duration(self.session_gap, option="--session-gap")
 
-    def load(self) -> "EventLog":
+    def load(self, *, engine: bool = True) -> "EventLog":
+        """The event log of the inputs; with ``engine``, the sequence engine (Numba) starts
+        meanwhile."""
+        if engine:
+            Thread(target=_start_engine, daemon=True).start()
         from journeykit.load.events import LoadOptions, load_events
 
         config = self.settings()
@@ -161,6 +166,14 @@ class InputOptions:
 
             moment = moment.replace(tzinfo=ZoneInfo(self.tz))
         return moment.astimezone(UTC)
+
+
+def _start_engine() -> None:
+    """Import the sequence engine and have Numba ready (about half a second, once per process)
+    while the main thread profiles the input."""
+    from journeykit.engine.jit import start
+
+    start()
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def retention(
     from journeykit.retention import retention as compute
     from journeykit.retention.render import render_retention
 
-    log = inputs.load()
+    log = inputs.load(engine=value == "revenue")
     spec, warnings = build_spec(
         log,
         cohort_event=cohort_event,

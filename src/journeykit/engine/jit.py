@@ -2,8 +2,8 @@
 
 Every kernel is a plain loop over typed NumPy arrays, compiled once per machine (``cache=True``
 keeps the machine code beside the module, so later processes only load it) and run without the
-GIL (``nogil=True``), so Polars can read the next columns while a kernel runs. Kernels with a
-``prange`` loop (``parallel=True``) spread units over the cores. A kernel's pure-Python twin is its
+GIL (``nogil=True``), so Polars can read the next columns while a kernel runs, and the engine
+runs one kernel per core on separate blocks of units. A kernel's pure-Python twin is its
 ``py_func``: the tests run both on the same small inputs.
 """
 
@@ -20,16 +20,21 @@ def kernel(function: F) -> F:
     return numba.njit(cache=True, nogil=True)(function)  # type: ignore[return-value]
 
 
-def parallel_kernel(function: F) -> F:
-    """Like ``kernel``, with its ``prange`` loops spread over the cores."""
-    return numba.njit(cache=True, nogil=True, parallel=True)(function)  # type: ignore[return-value]
-
-
 def inline(function: F) -> F:
     """A helper compiled into the kernels that call it."""
     return numba.njit(cache=True, nogil=True, inline="always")(function)  # type: ignore[return-value]
 
 
 def threads() -> int:
-    """How many threads ``prange`` loops use (Numba's setting: the cores, or NUMBA_NUM_THREADS)."""
+    """How many kernels the engine runs at once (the cores, or NUMBA_NUM_THREADS)."""
     return int(numba.get_num_threads())
+
+
+@numba.njit(cache=True)
+def _ready(value: int) -> int:
+    return value + 1
+
+
+def start() -> None:
+    """Make Numba ready to load kernels (its first kernel costs about 0.2 s more than the next)."""
+    _ready(0)
