@@ -2,6 +2,7 @@
 
     python bench/bench.py --shape sample peers --events 10M 100M          # every command
     python bench/bench.py --shape peers --events 100M --case funnel --pairs 5
+    python bench/bench.py --shape sample peers --events 100M --overhead trend compare
     python bench/bench.py --file my_export.parquet \\
         --cols user=visitor,time=ts,event=action --events-map view=product_view,cart=add_to_cart \\
         --journeykit-args "--user-col visitor --time-col ts --event-col action"
@@ -19,6 +20,10 @@ disagrees is reported and left out. Then ``--pairs`` rounds alternate journeykit
 (whole processes, as a user runs them); the figures are medians over the rounds: wall time, CPU
 time / wall (cores used), peak RSS, and the ratio to the fastest peer (median of the per-round
 ratios). Needs ``pip install -e .[bench]``.
+
+``--overhead`` measures journeykit against itself instead: a capability against the plain command
+it extends (``trend``: ``funnel --trend week`` against ``funnel``; ``compare``: ``compare
+--segment device`` against ``funnel --breakdown device``), alternating the two the same way.
 """
 
 import argparse
@@ -60,6 +65,17 @@ CASES = {
     "abandonment": (["abandonment"], [("abandonment_duckdb.py", [])]),
     "summary": (["summary"], [("summary_duckdb.py", [])]),
 }
+
+
+FUNNEL = ["funnel", "--steps", STEPS, "--window", "1d"]
+OVERHEADS = {
+    "trend": ([*FUNNEL, "--trend", "week"], FUNNEL),
+    "compare": (
+        ["compare", "--segment", "device", "--steps", STEPS, "--window", "1d"],
+        [*FUNNEL, "--breakdown", "device"],
+    ),
+}
+"""capability → (its command, the plain command it extends)."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +168,29 @@ def bench(case: str, path: Path, peer_map: list[str], jk_args: list[str], pairs:
         print(f"  {case:12} ratio to the fastest peer: {statistics.median(ratios):.2f}x ({spread})")
 
 
+def overhead(name: str, path: Path, jk_args: list[str], pairs: int) -> None:
+    """A capability's command against the plain one, alternated; the median per-round ratio
+    (``S`` in the printed commands stands for ``STEPS``)."""
+    jk = str(Path(sys.executable).parent / "journeykit")
+    commands = {
+        label: [jk, args[0], str(path), *args[1:], *jk_args, "--format", "csv"]
+        for label, args in zip((name, "plain"), OVERHEADS[name], strict=True)
+    }
+    runs: dict[str, list[Run]] = {label: [] for label in commands}
+    for _ in range(pairs):
+        for label, command in commands.items():
+            runs[label].append(measure(command))
+    for label, measured in runs.items():
+        wall = statistics.median(r.wall for r in measured)
+        cores = statistics.median(r.cpu / r.wall for r in measured)
+        rss = max(r.rss_gib for r in measured)
+        shown = shlex.join(OVERHEADS[name][label != name]).replace(STEPS, "S")
+        print(f"  {name:9} {shown:52} {wall:7.2f} s  {cores:4.2f} cores  {rss:5.2f} GiB")
+    ratios = [a.wall / b.wall for a, b in zip(runs[name], runs["plain"], strict=True)]
+    spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+    print(f"  {name:9} ratio to the plain command: {statistics.median(ratios):.2f}x ({spread})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -165,6 +204,9 @@ def main() -> None:
     ap.add_argument("--journeykit-args", default="", help="extra journeykit flags (column flags)")
     ap.add_argument("--case", action="append", choices=sorted(CASES), help="default: all")
     ap.add_argument("--pairs", type=int, default=3, help="alternating rounds (median reported)")
+    ap.add_argument(
+        "--overhead", nargs="*", choices=sorted(OVERHEADS), help="journeykit against itself"
+    )
     args = ap.parse_args()
     targets: list[tuple[Path, list[str]]] = []
     for shape in args.shape or ([] if args.file else ["sample", "peers"]):
@@ -179,6 +221,10 @@ def main() -> None:
         )
     for path, peer_map in targets:
         print(f"{path.name}:", flush=True)
+        if args.overhead:
+            for name in args.overhead:
+                overhead(name, path, shlex.split(args.journeykit_args), args.pairs)
+            continue
         for case in args.case or list(CASES):
             bench(case, path, peer_map, shlex.split(args.journeykit_args), args.pairs)
 

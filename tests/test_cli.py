@@ -90,7 +90,7 @@ def test_output_file_format_from_extension(tmp_path):
         ([TAOBAO, "--window", "7"], 2, "--window: '7' is not a duration"),
         ([TAOBAO, "--user-col", "visitor"], 2, "no column 'visitor' for --user-col"),
         ([shared("completejourney", "transactions.parquet")], 1, "--rows-are purchase"),
-        ([TAOBAO, "--breakdown", "chanel"], 2, "no column 'chanel' for --breakdown"),
+        ([TAOBAO, "--breakdown", "chanel"], 1, "no column 'chanel' for --breakdown"),
         ([TAOBAO, "--tz", "Mars/Base"], 2, "unknown time zone"),
     ],
 )

@@ -230,7 +230,7 @@ def sample_report(tmp_path_factory) -> Path:
     result = run("report", SAMPLE, "--out", str(out))
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout == b"" and result.stderr == b""  # quiet on success
-    return out / "2026-W43"  # the sample ends on Sunday 2026-11-01 23:58: W44 is not over
+    return out / "2026-W47"  # the sample ends on Sunday 2026-11-29 23:58: W48 is not over
 
 
 def test_report_folder_holds_every_file(sample_report):
@@ -246,12 +246,15 @@ def test_report_folder_holds_every_file(sample_report):
             "stage_users.csv",
             "abandonment.csv",
             "retention.csv",
+            "trend_funnel.csv",
+            "trend_summary.csv",
+            "comparison.csv",
         ]
     )
     assert not [p for p in sample_report.parent.iterdir() if p.name.startswith(".")]
 
 
-PERIODS = {"2026-W42": ("2026-10-12", "2026-10-19"), "2026-W43": ("2026-10-19", "2026-10-26")}
+PERIODS = {"2026-W46": ("2026-11-09", "2026-11-16"), "2026-W47": ("2026-11-16", "2026-11-23")}
 COMMANDS = {
     "summary.csv": ["summary"],
     "funnel.csv": ["funnel"],
@@ -276,7 +279,9 @@ def test_each_csv_equals_the_command_for_the_same_period(sample_report, name):
 
 def test_retention_csv_is_the_commands_triangle_up_to_the_period(sample_report):
     printed = run("retention", SAMPLE, "--format", "csv")
-    wanted = {"2026-10-05": 2, "2026-10-12": 1, "2026-10-19": 0}  # cohort → last period shown
+    # cohort → last period shown: the seven weekly cohorts of the sample up to W47.
+    starts = ["2026-10-05", "2026-10-12", "2026-10-19", "2026-10-26", "2026-11-02", "2026-11-09"]
+    wanted = {start: 6 - i for i, start in enumerate([*starts, "2026-11-16"])}
     expected = [
         line
         for line in printed.stdout.decode().splitlines()[1:]
@@ -284,21 +289,21 @@ def test_retention_csv_is_the_commands_triangle_up_to_the_period(sample_report):
     ]
     lines = (sample_report / "retention.csv").read_text().splitlines()
     assert lines[0] == printed.stdout.decode().splitlines()[0]
-    assert lines[1:] == expected and len(expected) == 6
+    assert lines[1:] == expected and len(expected) == 28
 
 
 def test_same_command_twice_gives_identical_bytes(sample_report, tmp_path):
     again = run("report", SAMPLE, "--out", str(tmp_path))
     assert again.returncode == 0, again.stderr.decode()
     for path in sample_report.iterdir():
-        assert (tmp_path / "2026-W43" / path.name).read_bytes() == path.read_bytes(), path.name
+        assert (tmp_path / "2026-W47" / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_stamp_and_print_path(tmp_path):
     result = run("report", SAMPLE, "--out", str(tmp_path), "--stamp", "--print-path")
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode() == f"{tmp_path / '2026-W43'}\n"
-    document = json.loads((tmp_path / "2026-W43" / "summary.json").read_text())
+    assert result.stdout.decode() == f"{tmp_path / '2026-W47'}\n"
+    document = json.loads((tmp_path / "2026-W47" / "summary.json").read_text())
     assert document["generated_at"].endswith("Z")
 
 

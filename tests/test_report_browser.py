@@ -55,7 +55,7 @@ def report_html(tmp_path_factory) -> Path:
         check=False,
     )
     assert result.returncode == 0, result.stderr.decode()
-    return out / "2026-W43" / "report.html"
+    return out / "2026-W47" / "report.html"
 
 
 def test_report_renders_offline_without_errors(report_html, tmp_path):
@@ -79,13 +79,15 @@ def test_report_renders_offline_without_errors(report_html, tmp_path):
             browser.close()
     assert problems == []
     assert requests == [report_html.as_uri()]
-    assert facts["title"].startswith("Weekly report 2026-W43")
+    assert facts["title"].startswith("Weekly report 2026-W47")
     assert facts["sections"] == [
         "headline",
         "funnel",
         "stages",
         "abandonment",
         "retention",
+        "trend",
+        "comparison",
         "quality",
     ]
     assert facts["scripts"] == 0 and not facts["overflow"]

@@ -30,6 +30,7 @@ SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "channel": pl.String,
     "device": pl.String,
     "country": pl.String,
+    "variant": pl.String,
 }
 CANONICAL = set(CANONICAL_EVENTS)
 
@@ -109,7 +110,7 @@ def test_rows_are_sorted_by_time_within_the_period(log: pl.DataFrame) -> None:
         0
     )
     assert start <= first
-    assert last < start + timedelta(days=28)
+    assert last < start + timedelta(days=SampleParams().days)
 
 
 def test_events_per_user_and_arrivals_are_spread_over_the_period(log: pl.DataFrame) -> None:
@@ -191,6 +192,51 @@ def test_reviews_come_after_the_users_first_purchase(log: pl.DataFrame) -> None:
     assert late.any()
     advocacy = log.filter(pl.col("event_type").is_in(["referral", "share"]))
     assert set(advocacy["event_type"]) == {"referral", "share"}
+
+
+def _checkout_sessions(params: SampleParams) -> pl.DataFrame:
+    """Sessions with a checkout: their start, the user's variant and whether they bought."""
+    event = pl.col("event_type")
+    return (
+        _log(params)
+        .group_by("session_id")
+        .agg(
+            pl.col("event_time").min().alias("start"),
+            pl.col("variant").first(),
+            (event == "checkout").any().alias("checkout"),
+            (event == "purchase").any().alias("bought"),
+        )
+        .filter("checkout")
+    )
+
+
+def _bought(sessions: pl.DataFrame, keep: pl.Expr) -> float:
+    return float(sessions.filter(keep)["bought"].mean())  # type: ignore[arg-type]
+
+
+def test_the_variant_is_a_user_attribute_split_in_half(log: pl.DataFrame) -> None:
+    per_user = log.group_by("user_id").agg(pl.col("variant").n_unique().alias("values"))
+    assert per_user["values"].max() == 1
+    shares = log.group_by("user_id").agg(pl.col("variant").first())["variant"].value_counts()
+    assert dict(shares.rows()) == pytest.approx({"A": 1000, "B": 1000}, rel=0.1)
+
+
+def test_variant_b_buys_more_after_checkout_and_the_incident_less() -> None:
+    params = SampleParams(users=20_000)
+    sessions = _checkout_sessions(params)
+    incident_start = params.start + timedelta(days=params.incident_day)
+    incident = pl.col("start").is_between(
+        incident_start, incident_start + timedelta(days=params.incident_days), closed="left"
+    )
+    a, b = (_bought(sessions, (pl.col("variant") == v) & ~incident) for v in "AB")
+    assert 1.08 < b / a < 1.2  # × 1.2 on each persona's rate, fewer where others buy anyway
+    during, outside = _bought(sessions, incident), _bought(sessions, ~incident)
+    # Half the ordinary purchases fail; recovered carts and re-orders still go through.
+    assert 0.55 < during / outside < 0.8
+    neutral = SampleParams(users=20_000, variant_lift=0, incident_failure_rate=0)
+    plain = _checkout_sessions(neutral)
+    a, b = (_bought(plain, pl.col("variant") == v) for v in "AB")
+    assert b / a == pytest.approx(1, abs=0.04)
 
 
 def test_a_30_minute_gap_rule_recovers_the_sessions(log: pl.DataFrame) -> None:

@@ -40,6 +40,7 @@ def _root(
 def _register() -> None:
     from journeykit.cli import (
         abandonment_command,
+        compare_command,
         funnel_command,
         report_command,
         retention_command,
@@ -55,6 +56,7 @@ def _register() -> None:
         abandonment_command,
         summary_command,
         retention_command,
+        compare_command,
         report_command,
     ):
         module.register(app)

@@ -20,7 +20,7 @@ def sample(
         Path, typer.Option("--out", "-o", help="File to write (.parquet, .csv, .csv.gz).")
     ],
     users: Annotated[int, typer.Option(min=1, help="Number of synthetic users.")] = 2000,
-    days: Annotated[int, typer.Option(min=1, help="Days of activity.")] = 28,
+    days: Annotated[int, typer.Option(min=1, help="Days of activity.")] = 56,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 7,
 ) -> None:
     """Write a realistic synthetic event log (personas, sessions, carts, repeat orders)."""

@@ -1,6 +1,6 @@
 """``journeykit summary``."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -28,6 +28,10 @@ def summary(
         str | None,
         typer.Option(help="Only events before this date/time.", show_default=False),
     ] = None,
+    trend: Annotated[
+        Literal["day", "week", "month"] | None,
+        typer.Option(help="One row of figures per calendar period (in --tz).", show_default=False),
+    ] = None,
     *,
     inputs: InputOptions,
     output: OutputOptions,
@@ -40,7 +44,7 @@ def summary(
     log = inputs.load()
     start, end = inputs.instant(since, "--since"), inputs.instant(until, "--until")
     check_period(start, end)
-    spec = SummarySpec(since=start, until=end, session_gap=inputs.gap())
+    spec = SummarySpec(since=start, until=end, session_gap=inputs.gap(), trend=trend, tz=inputs.tz)
     output.warn(*log.warnings)
     result = compute(log, spec)
     output.emit(result.table, lambda: render_summary(result))

@@ -58,6 +58,9 @@ class SessionRead:
     moments: tuple[str, ...] = MOMENTS
     """The moments the facts need (``journeykit.engine.facts``)."""
     values: tuple[str, ...] = field(default_factory=tuple)
+    split: str | None = None
+    """An integer column that splits users: each (user, value) is a user of its own (a trend's
+    period, so sessions and orders never span two periods)."""
 
 
 @dataclass
@@ -114,8 +117,12 @@ def read_sessions(
     ``journeykit.engine.read_sequences``).
     """
     schema = read.frame.collect_schema()
+    user_keys = key_exprs("user", schema["user"], name=_USER, hashes=2, flag=False)
+    if read.split is not None:
+        split = pl.col(read.split).cast(pl.Int64).reinterpret(signed=False)
+        user_keys.append(split.alias(f"{_USER}_{len(user_keys)}"))
     exprs = [
-        *key_exprs("user", schema["user"], name=_USER, hashes=2, flag=False),
+        *user_keys,
         pl.col("time").dt.epoch("us").alias(_TIME),
         NameCodes.expr(pl.col("event")).alias("kind"),
     ]
@@ -135,7 +142,7 @@ def read_sessions(
         exprs += key_exprs(column, schema[column], name=f"__value_{column}", hashes=2, flag=flag)
         exprs.append(pl.col(column).alias(f"__raw_{column}"))
     batches = _Batches(read, dictionaries)
-    integer = schema["user"].is_integer()
+    integer = schema["user"].is_integer() and read.split is None
     bytes_per_event = 16 if read.sessions else 8 * len(exprs)
     plan = Plan.for_size(rows, bytes_per_event, users if integer else None)
 

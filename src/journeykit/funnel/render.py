@@ -9,10 +9,12 @@ from rich.text import Text
 
 from journeykit.durations import format_duration
 from journeykit.funnel.run import FunnelResult
-from journeykit.output.human import bar, count, duration, percent
+from journeykit.output.human import bar, count, duration, percent, sparkline
 
 
 def render_funnel(result: FunnelResult) -> Group:
+    if result.trend is not None:
+        return _render_trend(result)
     spec, table = result.spec, result.table
     unit = "sessions" if spec.by == "session" else "users"
     held = f" · same {spec.hold}" if spec.hold else ""
@@ -66,3 +68,54 @@ def _cells(row: dict[str, Any]) -> list[str]:
         duration(row["median_seconds_from_previous"]) if later else "",
         duration(row["mean_seconds_from_previous"]) if later else "",
     ]
+
+
+_MARKS = {"low": "▼", "high": "▲"}
+
+
+def _render_trend(result: FunnelResult) -> Group:
+    """One line per period: entrants, the overall conversion of each step (▼/▲ on anomalies)
+    and a bar of the last; a sparkline per step under each block."""
+    spec, table = result.spec, result.table
+    unit = "sessions" if spec.by == "session" else "users"
+    parts: list[Table | Text] = []
+    for group in _groups(table, spec.breakdown):
+        title = f"Funnel by {spec.trend} of entry · {spec.by} · {spec.order}"
+        if spec.breakdown:
+            title += f" · {spec.breakdown} = {group[spec.breakdown][0]}"
+        grid = Table(title=title, title_justify="left", title_style="bold")
+        grid.add_column(spec.trend or "period")
+        grid.add_column(unit, justify="right")
+        for step in spec.steps[1:]:
+            grid.add_column(step, justify="right")
+        grid.add_column("overall", justify="left")
+        for period in group.partition_by("period", maintain_order=True):
+            rows = period.rows(named=True)
+            cells = [_trend_cell(row) for row in rows[1:]]
+            label = f"{rows[0]['period']}{' (partial)' if rows[0]['partial'] else ''}"
+            grid.add_row(
+                label, count(rows[0]["units"]), *cells, bar(rows[-1]["conversion_overall"])
+            )
+        parts.append(grid)
+        series = group.partition_by("step", maintain_order=True, as_dict=True)
+        lines = [
+            f"{step}: {sparkline(series[(k,)]['conversion_overall'].to_list())}"
+            for k, step in enumerate(spec.steps, start=1)
+            if k > 1
+        ]
+        parts.append(Text("  ".join(lines), style="dim"))
+    flagged = table.filter(pl.col("anomaly").is_in(["low", "high"])).height
+    parts.append(
+        Text(
+            f"Overall conversion from step 1. {flagged} anomal{'y' if flagged == 1 else 'ies'}: "
+            f"▼/▲ a step's conversion from the previous one is unusually low/high against the "
+            f"{spec.baseline} earlier periods (alpha {spec.alpha}); partial periods are not tested."
+        )
+    )
+    return Group(*parts)
+
+
+def _trend_cell(row: dict[str, Any]) -> Text:
+    mark = _MARKS.get(row["anomaly"] or "", "")
+    style = "bold red" if mark == "▼" else "bold green" if mark else ""
+    return Text(f"{percent(row['conversion_overall'])}{mark or ' '}", style=style)

@@ -1,18 +1,18 @@
 """``funnel(log, spec)``: per-unit levels from the sequence engine, then the table of SPEC §4."""
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
 from journeykit.engine import EventRead, Sequences, read_sequences
-from journeykit.engine.funnel import KERNELS, NEVER
+from journeykit.engine.funnel import KERNELS
 from journeykit.engine.units import gap_sessions
 from journeykit.funnel.spec import FunnelSpec
 from journeykit.funnel.table import funnel_table
 from journeykit.load.events import EventLog
+from journeykit.trend import Trend, epoch_us, trend_of, with_anomalies
 
 MICROS = 1_000_000
 OTHER = 255
@@ -23,7 +23,7 @@ OTHER = 255
 class FunnelResult:
     table: pl.DataFrame
     spec: FunnelSpec
-    warnings: tuple[str, ...] = ()
+    trend: Trend | None = None
 
 
 def funnel(log: EventLog, spec: FunnelSpec) -> FunnelResult:
@@ -33,10 +33,33 @@ def funnel(log: EventLog, spec: FunnelSpec) -> FunnelResult:
     >>> log = load_events(["data/samples/events.parquet"])  # doctest: +SKIP
     >>> funnel(log, FunnelSpec(steps=("product_view", "purchase"))).table  # doctest: +SKIP
     """
-    units = unit_levels(log, spec)
+    trend = trend_of(log, spec.trend, spec.tz, spec.since, spec.until) if spec.trend else None
+    units = unit_levels(log, spec, trend)
     if spec.complete_only:
         units = units.filter(~pl.col("in_progress"))
-    return FunnelResult(funnel_table(units, spec), spec)
+    if trend is None:
+        return FunnelResult(funnel_table(units, spec), spec)
+    table = funnel_table(units, spec, periods=len(trend.periods))
+    partial = trend.partial(spec.window, log.profile.last)
+    keys = ["breakdown"] if spec.breakdown is not None else []
+    table = with_anomalies(
+        table.rename({spec.breakdown: "breakdown"} if spec.breakdown else {}),
+        keys,
+        partial,
+        spec.baseline,
+        spec.alpha,
+    )
+    index = pl.col("period_index")
+    table = table.select(
+        pl.lit(trend.labels()).gather(index).alias("period"),
+        pl.exclude("period_index", "z", "anomaly"),
+        pl.lit(pl.Series(partial, dtype=pl.Boolean)).gather(index).alias("partial"),
+        "z",
+        "anomaly",
+    )
+    return FunnelResult(
+        table.rename({"breakdown": spec.breakdown} if spec.breakdown else {}), spec, trend
+    )
 
 
 def _needs_all_events(log: EventLog, spec: FunnelSpec) -> bool:
@@ -61,23 +84,35 @@ def _splits(log: EventLog, spec: FunnelSpec) -> tuple[str, ...]:
     return by_session + ((spec.hold,) if spec.hold is not None else ())
 
 
-def unit_levels(log: EventLog, spec: FunnelSpec) -> pl.DataFrame:
-    """One row per unit that entered: ``level``, ``in_progress``, ``gap_2…gap_n`` (µs between the
-    chosen attempt's matched events) and ``breakdown`` (the value on its step-1 event)."""
-    last_us = _epoch_us(log.profile.last) if log.profile.last is not None else None
+def unit_levels(log: EventLog, spec: FunnelSpec, trend: Trend | None = None) -> pl.DataFrame:
+    """One row per unit that entered (per period of entry with a ``trend``: ``period_index``):
+    ``level``, ``in_progress``, ``gap_2…gap_n`` (µs between the chosen attempt's matched events)
+    and ``breakdown`` (the value on its step-1 event)."""
+    last_us = epoch_us(log.profile.last) if log.profile.last is not None else None
     read = _read(log, spec)
     gap = int(spec.session_gap.total_seconds() * MICROS)
     split_gaps = spec.by == "session" and not log.has_sessions
     splits = _splits(log, spec)
     rows = log.rows_estimate(None if _needs_all_events(log, spec) else set(spec.steps))
+    edges = trend.edges() if trend is not None else _entry_range(spec)
     results = read_sequences(
         read,
         rows,
-        lambda seq: _chunk_levels(seq, spec, last_us, gap if split_gaps else None, splits),
+        lambda seq: _chunk_levels(
+            seq, spec, last_us, gap if split_gaps else None, splits, edges, trend is not None
+        ),
         log.profile.user_range,
     )
     frames = [frame for frame in results if frame.height]
-    return pl.concat(frames) if frames else _chunk_levels_empty(spec, read)
+    return pl.concat(frames) if frames else _chunk_levels_empty(spec, read, trend is not None)
+
+
+def _entry_range(spec: FunnelSpec) -> NDArray[np.int64]:
+    """``[since, until)`` as the one entry period of a funnel without a trend."""
+    bounds = np.iinfo(np.int64)
+    since = epoch_us(spec.since) if spec.since is not None else bounds.min
+    until = epoch_us(spec.until) if spec.until is not None else bounds.max
+    return np.array([since, until], np.int64)
 
 
 def _chunk_levels(
@@ -86,31 +121,22 @@ def _chunk_levels(
     last_us: int | None,
     gap: int | None,
     splits: tuple[str, ...],
+    edges: NDArray[np.int64],
+    periods: bool,
 ) -> pl.DataFrame:
     extra = None if gap is None else gap_sessions(seq.starts, seq.time, gap)
     seq = seq.split(splits, extra)
     names = list(dict.fromkeys(spec.steps))
     steps = np.array([names.index(step) for step in spec.steps], dtype=np.uint8)
-    since = _epoch_us(spec.since) if spec.since is not None else NEVER
-    until = _epoch_us(spec.until) if spec.until is not None else np.iinfo(np.int64).max
     window = int(spec.window.total_seconds() * MICROS)
     name: NDArray[np.uint8] = seq.column("name")
-    level, chosen, times, last_start = KERNELS[spec.order](
-        seq.starts, seq.time, name, steps, len(names), window, since, until
-    )
-    entered = level > 0
-    level, chosen, times, last_start = (
-        level[entered],
-        chosen[entered],
-        times[entered],
-        last_start[entered],
+    _, period, level, chosen, times, last_start = KERNELS[spec.order](
+        seq.starts, seq.time, name, steps, len(names), window, edges
     )
     n = len(spec.steps)
     ends = last_us if last_us is not None else 0
-    columns: dict[str, object] = {
-        "level": level,
-        "in_progress": (level < n) & (last_start + window > ends),
-    }
+    columns: dict[str, object] = {"period_index": period} if periods else {}
+    columns |= {"level": level, "in_progress": (level < n) & (last_start + window > ends)}
     for k in range(2, n + 1):
         columns[f"gap_{k}"] = times[:, k - 1] - times[:, k - 2]
     frame = pl.DataFrame(columns)
@@ -119,13 +145,10 @@ def _chunk_levels(
     return frame
 
 
-def _chunk_levels_empty(spec: FunnelSpec, read: EventRead) -> pl.DataFrame:
-    schema: dict[str, pl.DataType] = {"level": pl.UInt8(), "in_progress": pl.Boolean()}
+def _chunk_levels_empty(spec: FunnelSpec, read: EventRead, periods: bool) -> pl.DataFrame:
+    schema: dict[str, pl.DataType] = {"period_index": pl.Int64()} if periods else {}
+    schema |= {"level": pl.UInt8(), "in_progress": pl.Boolean()}
     schema |= {f"gap_{k}": pl.Int64() for k in range(2, len(spec.steps) + 1)}
     if spec.breakdown is not None:
         schema["breakdown"] = read.frame.collect_schema()[spec.breakdown]
     return pl.DataFrame(schema=schema)
-
-
-def _epoch_us(moment: datetime) -> int:
-    return int(pl.Series([moment]).dt.epoch("us")[0])

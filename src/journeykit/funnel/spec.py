@@ -3,13 +3,14 @@
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from journeykit.config import Config, FunnelConfig
 from journeykit.durations import parse_duration
 from journeykit.errors import DataError, UsageError, did_you_mean
 from journeykit.load.events import EventLog
 from journeykit.load.vocabulary import DEFAULT_FUNNEL
+from journeykit.periods import Period
 
 Order = Literal["ordered", "strict", "any"]
 Unit = Literal["user", "session"]
@@ -30,6 +31,13 @@ class FunnelSpec(BaseModel):
     until: datetime | None = None
     complete_only: bool = False
     session_gap: timedelta = timedelta(minutes=30)
+    trend: Period | None = None
+    """One funnel per calendar period of entry (SPEC §11)."""
+    tz: str = "UTC"
+    """The zone of the trend's calendar."""
+    baseline: int = Field(default=4, ge=1)
+    """Earlier periods (not flagged) an anomaly test compares with."""
+    alpha: float = Field(default=0.01, gt=0, lt=1)
 
     @field_validator("steps")
     @classmethod

@@ -19,17 +19,19 @@ COLUMNS = [
 ]
 
 
-def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
+def funnel_table(units: pl.DataFrame, spec: FunnelSpec, periods: int | None = None) -> pl.DataFrame:
     """Aggregate unit levels (``level``, ``in_progress``, ``gap_k`` in µs, ``breakdown``) into one
-    row per step (per breakdown value, breakdown first)."""
-    keys = ["breakdown"] if spec.breakdown is not None else []
-    if keys:
+    row per step (per breakdown value, breakdown first). With ``periods``, units carry their
+    ``period_index`` and every period gets a block, every breakdown value one in each (zeros
+    where absent; rates null)."""
+    values = ["breakdown"] if spec.breakdown is not None else []
+    if values:
         units = units.with_columns(pl.col("breakdown").cast(pl.String).fill_null(NONE_LABEL))
+    keys = (["period_index"] if periods is not None else []) + values
     steps = range(1, len(spec.steps) + 1)
     per_step = [
         units.group_by(keys or pl.lit(0).alias("_all"), maintain_order=True).agg(
             pl.lit(k, dtype=pl.Int64).alias("step"),
-            pl.lit(spec.steps[k - 1]).alias("event"),
             (pl.col("level") >= k).sum().cast(pl.Int64).alias("units"),
             (pl.col("in_progress") & (pl.col("level") == k - 1))
             .sum()
@@ -39,16 +41,32 @@ def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
         )
         for k in steps
     ]
-    table = pl.concat(per_step, how="vertical_relaxed") if per_step else pl.DataFrame()
-    if not keys:
-        table = _empty_if_no_units(table.drop("_all"), spec)
-    last = [(pl.col("breakdown") == NONE_LABEL)] if keys else []
-    table = table.sort([*last, *keys, "step"])
+    counted = pl.concat(per_step, how="vertical_relaxed").drop("_all", strict=False)
+    grid = _grid(spec, periods, units["breakdown"].unique() if values else None)
+    table = grid.join(counted, on=[*keys, "step"], how="left").with_columns(
+        pl.col("units", "in_progress").fill_null(0)
+    )
+    last = [(pl.col("breakdown") == NONE_LABEL)] if values else []
+    table = table.sort([*keys[: len(keys) - len(values)], *last, *values, "step"])
     return (
         table.with_columns(_rates(keys))
         .select([*keys, *COLUMNS])
         .rename({"breakdown": spec.breakdown} if spec.breakdown else {})
     )
+
+
+def _grid(spec: FunnelSpec, periods: int | None, values: pl.Series | None) -> pl.DataFrame:
+    """Every row the table has: each step, for each breakdown value, in each period."""
+    grid = pl.DataFrame(
+        {"step": list(range(1, len(spec.steps) + 1)), "event": list(spec.steps)},
+        schema={"step": pl.Int64, "event": pl.String},
+    )
+    if values is not None:
+        grid = values.to_frame("breakdown").join(grid, how="cross")
+    if periods is not None:
+        index = pl.DataFrame({"period_index": range(periods)}, schema={"period_index": pl.Int64})
+        grid = index.join(grid, how="cross")
+    return grid
 
 
 def _time_to_convert(k: int) -> list[pl.Expr]:
@@ -67,26 +85,6 @@ def _time_to_convert(k: int) -> list[pl.Expr]:
         (reached / MICROS).median().alias("median_seconds_from_previous"),
         mean.alias("mean_seconds_from_previous"),
     ]
-
-
-def _empty_if_no_units(table: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
-    """Without units the group-by yields nothing; the table still has one row per step."""
-    if table.height:
-        return table
-    return pl.DataFrame(
-        {
-            "step": list(range(1, len(spec.steps) + 1)),
-            "event": list(spec.steps),
-            "units": [0] * len(spec.steps),
-            "in_progress": [0] * len(spec.steps),
-            "median_seconds_from_previous": [None] * len(spec.steps),
-            "mean_seconds_from_previous": [None] * len(spec.steps),
-        },
-        schema_overrides={
-            "median_seconds_from_previous": pl.Float64,
-            "mean_seconds_from_previous": pl.Float64,
-        },
-    )
 
 
 def _rates(keys: list[str]) -> list[pl.Expr]:

@@ -214,8 +214,11 @@ def _breakdown(result: AbandonmentResult) -> Table:
 # --- summary ------------------------------------------------------------------------------------
 
 
-def render_summary(result: SummaryResult) -> Panel:
-    """A compact panel: traffic, conversion, customers and money."""
+def render_summary(result: SummaryResult) -> Panel | Table:
+    """A compact panel: traffic, conversion, customers and money (a KPI table per period with
+    a trend)."""
+    if result.spec.trend is not None:
+        return _summary_trend(result)
     f = result.figures()
     groups = [
         [
@@ -259,3 +262,32 @@ def _span(f: dict[str, Any]) -> str:
     dropped = f["dropped_rows"]
     span = f"{_when(f['first_event'])} → {_when(f['last_event'])} UTC"
     return span + (f" · {dropped:,} rows dropped" if dropped else "")
+
+
+_TREND_KPIS = (
+    ("users", "users", count),
+    ("sessions", "sessions", count),
+    ("bounce", "bounce_rate", percent),
+    ("conversion", "session_conversion_rate", percent),
+    ("cart aband.", "cart_abandonment_rate", percent),
+    ("orders", "orders", count),
+    ("revenue", "revenue", money),
+    ("AOV", "average_order_value", money),
+    ("customers", "customers", count),
+    ("repeat", "repeat_purchase_rate", percent),
+)
+
+
+def _summary_trend(result: SummaryResult) -> Table:
+    """One row of headline figures per period."""
+    grid = Table(
+        title=f"Summary by {result.spec.trend}{period_label(result.spec)}",
+        title_justify="left",
+        title_style="bold",
+    )
+    grid.add_column(result.spec.trend or "period")
+    for label, _, _ in _TREND_KPIS:
+        grid.add_column(label, justify="right")
+    for row in result.table.iter_rows(named=True):
+        grid.add_row(str(row["period"]), *(show(row[key]) for _, key, show in _TREND_KPIS))
+    return grid

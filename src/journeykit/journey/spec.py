@@ -78,9 +78,12 @@ class AbandonmentSpec(Period):
 
 
 class SummarySpec(Period):
-    """``journeykit summary``: headline figures over the events inside the period."""
+    """``journeykit summary``: headline figures over the events inside the period (one row per
+    calendar period of ``trend``, in ``tz``)."""
 
     session_gap: timedelta = timedelta(minutes=30)
+    trend: Literal["day", "week", "month"] | None = None
+    tz: str = "UTC"
 
 
 def check_period(since: datetime | None, until: datetime | None) -> None:

@@ -1,13 +1,17 @@
 """``summary(log, spec)``: the one-row table of headline figures (SPEC §7b)."""
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import polars as pl
+from polars.lazyframe.group_by import LazyGroupBy
 
 from journeykit.journey.spec import Period, SummarySpec
 from journeykit.journey.units import UnitOptions, abandoned, session_facts
 from journeykit.load.events import EventLog
+from journeykit.periods import index_of, period_index
+from journeykit.trend import trend_of
 
 COLUMNS = [
     "events",
@@ -31,7 +35,8 @@ COLUMNS = [
 
 @dataclass(frozen=True)
 class SummaryResult:
-    """``table``: one row with the columns of SPEC §7b."""
+    """``table``: one row with the columns of SPEC §7b (one per period, ``period`` first, with
+    a trend)."""
 
     table: pl.DataFrame
     spec: SummarySpec
@@ -52,15 +57,48 @@ def summary(log: EventLog, spec: SummarySpec) -> SummaryResult:
     >>> summary(log, SummarySpec()).table["revenue"][0]  # doctest: +SKIP
     """
     period = Period(since=spec.since, until=spec.until)
+    trend = trend_of(log, spec.trend, spec.tz, spec.since, spec.until) if spec.trend else None
+    split = None
+    if trend is not None and trend.periods:
+        first = index_of(trend.periods[0].since, trend.kind, spec.tz)
+        split = period_index(pl.col("time"), trend.kind, spec.tz).cast(pl.Int64) - first
     options = UnitOptions(
         session_gap=spec.session_gap,
         events_in=period,
         moments=("first_cart", "last_purchase"),
         cart_value=False,
+        split=split,
     )
-    sums = session_facts(log, options, reduce=summary_sums)
-    table = summary_from_sums(sums, has_money=log.has_money, dropped_rows=log.profile.dropped_rows)
+    keys = ["split"] if split is not None else []
+    sums = session_facts(log, options, reduce=partial(summary_sums, keys=keys))
+    table = summary_from_sums(
+        sums, has_money=log.has_money, dropped_rows=log.profile.dropped_rows, keys=keys
+    )
+    if trend is not None:
+        if split is None:  # no period: no row
+            table = table.with_columns(split=pl.lit(-1, dtype=pl.Int64))
+        table = _every_period(table, trend.labels())
     return SummaryResult(table=table, spec=spec, has_money=log.has_money)
+
+
+_FIXED = ("split", "dropped_rows")
+
+
+def _every_period(table: pl.DataFrame, labels: pl.Series) -> pl.DataFrame:
+    """One row per period (``period`` first, from ``split``), zeros where there were no events
+    (rates, first and last event null)."""
+    periods = pl.DataFrame(
+        {"split": range(labels.len()), "period": labels},
+        schema={"split": pl.Int64, "period": pl.Date},
+    )
+    counts = [c for c in table.columns if table.schema[c].is_integer() and c not in _FIXED]
+    filled = periods.join(table, on="split", how="left").with_columns(
+        pl.col(counts).fill_null(0),
+        pl.col("dropped_rows").fill_null(table["dropped_rows"].first() if table.height else 0),
+    )
+    if table.height and table["revenue"].null_count() < table.height:
+        filled = filled.with_columns(pl.col("revenue").fill_null(0.0))
+    return filled.sort("split").select("period", *COLUMNS)
 
 
 def _every_sums() -> list[pl.Expr]:
@@ -83,16 +121,18 @@ def _cart_sums() -> list[pl.Expr]:
     ]
 
 
-def summary_sums(facts: pl.LazyFrame) -> pl.DataFrame:
-    """One row of partial sums; rows from chunks of whole users add up (first/last: min/max)."""
+def summary_sums(facts: pl.LazyFrame, keys: list[str] | None = None) -> pl.DataFrame:
+    """One row of partial sums (per value of ``keys``); rows from chunks of whole users add up
+    (first/last: min/max)."""
+    keys = keys or []
     orders_per_user = (
-        facts.filter(pl.col("orders") > 0).group_by("user").agg(pl.col("orders").sum())
+        facts.filter(pl.col("orders") > 0).group_by("user", *keys).agg(pl.col("orders").sum())
     )
-    customers = orders_per_user.select(
+    customers = _by(orders_per_user, keys).agg(
         pl.len().cast(pl.Int64).alias("customers"),
         (pl.col("orders") >= 2).sum().cast(pl.Int64).alias("repeat_customers"),
     )
-    sums = facts.select(
+    sums = _by(facts, keys).agg(
         *_every_sums(),
         *_cart_sums(),
         pl.col("orders").sum().cast(pl.Int64).alias("orders"),
@@ -101,8 +141,12 @@ def summary_sums(facts: pl.LazyFrame) -> pl.DataFrame:
         pl.col("last_event").max(),
     )
     every, buyers = pl.collect_all([sums, customers])
-    return pl.concat([every, buyers], how="horizontal").select(
-        *(c for c in every.columns if c not in ("first_event", "last_event")),
+    joined = every.join(buyers, on=keys or "_all", how="left").with_columns(
+        pl.col("customers", "repeat_customers").fill_null(0)
+    )
+    return joined.select(
+        *keys,
+        *(c for c in every.columns if c not in ("first_event", "last_event", "_all", *keys)),
         "customers",
         "repeat_customers",
         "first_event",
@@ -110,13 +154,22 @@ def summary_sums(facts: pl.LazyFrame) -> pl.DataFrame:
     )
 
 
-def summary_from_sums(sums: pl.DataFrame, *, has_money: bool, dropped_rows: int) -> pl.DataFrame:
-    """The summary row from partial sums (one row per chunk)."""
-    totals = sums.select(
-        pl.exclude("first_event", "last_event").sum(),
+def _by(frame: pl.LazyFrame, keys: list[str]) -> LazyGroupBy:
+    """Group by ``keys``, or into one group (key ``_all``) without."""
+    return frame.group_by(keys) if keys else frame.group_by(pl.lit(0).alias("_all"))
+
+
+def summary_from_sums(
+    sums: pl.DataFrame, *, has_money: bool, dropped_rows: int, keys: list[str] | None = None
+) -> pl.DataFrame:
+    """The summary row (per value of ``keys``) from partial sums (rows per chunk)."""
+    keys = keys or []
+    aggregates = [
+        pl.exclude("first_event", "last_event", *keys).sum(),
         pl.col("first_event").min(),
         pl.col("last_event").max(),
-    )
+    ]
+    totals = sums.group_by(keys).agg(aggregates) if keys else sums.select(aggregates)
     money = [] if has_money else [pl.lit(None, dtype=pl.Float64).alias("revenue")]
     return (
         totals.with_columns(*money, pl.lit(dropped_rows, dtype=pl.Int64).alias("dropped_rows"))
@@ -127,7 +180,7 @@ def summary_from_sums(sums: pl.DataFrame, *, has_money: bool, dropped_rows: int)
             _ratio("revenue", "orders").alias("average_order_value"),
             _ratio("repeat_customers", "customers").alias("repeat_purchase_rate"),
         )
-        .select(COLUMNS)
+        .select(*keys, *COLUMNS)
     )
 
 

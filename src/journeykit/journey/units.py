@@ -11,7 +11,8 @@ session's first event, when asked), ``first_event``, ``last_event``, ``events``,
 session) and ``order_value``, ``first_cart``, ``first_checkout``, ``last_purchase``,
 ``cart_value`` (Σ value of add_to_cart − Σ of remove_from_cart, not floored, null without money),
 ``next_order_time`` and ``next_order_value`` (for abandoned cart sessions: the user's first order
-strictly after the session's last event; null otherwise).
+strictly after the session's last event; null otherwise), and ``split`` (with
+``UnitOptions.split``: the value that split the session's user).
 """
 
 from collections.abc import Callable
@@ -47,6 +48,7 @@ CART_EVENT, REMOVE_EVENT, CHECKOUT_EVENT, PURCHASE_EVENT = (
     "purchase",
 )
 MICROS = 1_000_000
+SPLIT = "__split"
 _UTC = pl.Datetime("us", "UTC")
 _CART_KINDS = {
     CART_EVENT: CART,
@@ -75,6 +77,9 @@ class UnitOptions:
     them they are null, and no price or revenue is read."""
     cart_value: bool = True
     """Compute ``cart_value`` (null without it; the order values stay)."""
+    split: pl.Expr | None = None
+    """An integer expression of each event that splits users: each (user, value) is a user of
+    its own, and the facts gain ``split`` (a trend's period number)."""
 
 
 Reduce = Callable[[pl.LazyFrame], pl.DataFrame]
@@ -136,6 +141,9 @@ def _read_sessions(
         values += ("user", *(("session",) if log.has_sessions else ()))
     if options.breakdown is not None:
         values += (options.breakdown,)
+    if options.split is not None:
+        frame = frame.with_columns(options.split.alias(SPLIT))
+        values += (SPLIT,)
     money = options.money and log.has_money
     revenue = money and log.roles.has("revenue")
     read = SessionRead(
@@ -150,6 +158,7 @@ def _read_sessions(
         orders=log.roles.has("order"),
         moments=options.moments,
         values=tuple(dict.fromkeys(values)),
+        split=SPLIT if options.split is not None else None,
     )
     gap = int(options.session_gap.total_seconds() * MICROS)
     rows = log.rows_estimate(None)
@@ -224,6 +233,8 @@ def _facts_frame(chunk: Sessions, log: EventLog, options: UnitOptions) -> pl.Laz
         facts = facts.with_columns(chunk.value("user", head), _session(chunk, user, head, log))
     if options.breakdown is not None:
         facts = facts.with_columns(chunk.value(options.breakdown, head).alias("breakdown"))
+    if options.split is not None:
+        facts = facts.with_columns(chunk.value(SPLIT, head).alias("split"))
     return facts
 
 

@@ -152,7 +152,7 @@ class EventLog:
             if source is not None and name in (source, INTERNAL_NAMES[role]):
                 return INTERNAL_NAMES[role]
         known = [*self.dimensions, *(s for s in self.roles.columns.values() if s)]
-        raise UsageError(
+        raise DataError(
             f"{self.label}: no column '{name}' for {option}{did_you_mean(name, known)}; "
             f"columns are: {', '.join(known)}"
         )

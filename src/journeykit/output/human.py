@@ -68,3 +68,36 @@ def frame_table(frame: Any, title: str | None = None) -> Table:
             *("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row)
         )
     return table
+
+
+def interval_bar(
+    low: float | None, value: float | None, high: float | None, scale: tuple[float, float]
+) -> str:
+    """An interval on a fixed scale: ``─`` from low to high, ``●`` at the value
+    (``interval_bar(0.2, 0.3, 0.4, (0, 1))`` spans a fifth of the width)."""
+    if low is None or value is None or high is None:
+        return " " * BAR_WIDTH
+    start, end = scale
+    span = end - start or 1.0
+
+    def cell(x: float) -> int:
+        return min(BAR_WIDTH - 1, max(0, int((x - start) / span * BAR_WIDTH)))
+
+    cells = [" "] * BAR_WIDTH
+    for i in range(cell(low), cell(high) + 1):
+        cells[i] = "─"
+    cells[cell(value)] = "●"
+    return "".join(cells)
+
+
+def sparkline(values: list[float | None]) -> str:
+    """Eight-level blocks between the series' least and greatest value (blank for None)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return " " * len(values)
+    low, high = min(known), max(known)
+    levels = "▁▂▃▄▅▆▇█"
+    return "".join(
+        " " if v is None else levels[round((v - low) / (high - low) * 7) if high > low else 3]
+        for v in values
+    )

@@ -42,13 +42,19 @@ MONEY_COLUMNS = {
 }
 
 
+RATE_COLUMNS = {"diff", "diff_low", "diff_high", "relative_lift"}
+
+
 def column_kind(name: str) -> str | None:
-    """``rate``, ``seconds`` or ``money`` for the columns whose precision the SPEC fixes."""
+    """``rate``, ``seconds``, ``money`` or ``p`` (a p-value: ``%.6g`` in text formats, SPEC §12)
+    for the columns whose precision the SPEC fixes."""
+    if name == "p_value":
+        return "p"
     if "seconds" in name:
         return "seconds"
     if name in MONEY_COLUMNS or name.endswith(("_revenue", "_value")):
         return "money"
-    if name == "share" or "rate" in name or name.startswith("conversion"):
+    if name == "share" or "rate" in name or name.startswith("conversion") or name in RATE_COLUMNS:
         return "rate"
     return None
 
@@ -75,6 +81,10 @@ def machine_frame(frame: pl.DataFrame, fmt: Format) -> pl.DataFrame:
             if dtype.time_zone is None:
                 column = column.dt.replace_time_zone("UTC")
             exprs.append(iso_utc(column).alias(name))
+        elif kind == "p" and dtype.is_float():
+            if fmt in ("csv", "tsv", "markdown"):
+                texts = [None if p is None else f"{p:.6g}" for p in frame[name].to_list()]
+                exprs.append(pl.lit(pl.Series(name, texts, dtype=pl.String)))
         elif kind is not None and dtype.is_float():
             decimals = DECIMALS[kind]
             text = fmt in ("csv", "tsv", "markdown")

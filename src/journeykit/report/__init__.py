@@ -6,6 +6,7 @@
 >>> write_report(build_report(log, period, ReportSpec()), Path("reports"), {})  # doctest: +SKIP
 """
 
+from journeykit.periods import ReportPeriod, containing, last_complete
 from journeykit.report.build import (
     PeriodFigures,
     Report,
@@ -14,7 +15,6 @@ from journeykit.report.build import (
     choose_period,
     triangle_up_to,
 )
-from journeykit.report.periods import ReportPeriod, containing, last_complete
 from journeykit.report.write import report_files, write_report
 
 __all__ = [

@@ -7,11 +7,12 @@ keeps the cohorts and cells up to the reported period (see ``triangle_up_to``).
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from journeykit.compare import CompareResult, CompareSpec, compare
 from journeykit.errors import DataError
 from journeykit.funnel import FunnelResult, FunnelSpec, funnel, resolve_steps
 from journeykit.journey import (
@@ -27,7 +28,7 @@ from journeykit.journey import (
     summary,
 )
 from journeykit.load.events import EventLog
-from journeykit.report.periods import Kind, ReportPeriod, containing, last_complete
+from journeykit.periods import Kind, ReportPeriod, containing, last_complete
 from journeykit.retention import RetentionResult, RetentionSpec, retention
 
 
@@ -43,6 +44,7 @@ class ReportSpec(BaseModel):
     funnel_window: timedelta = timedelta(days=7)
     recovery_window: timedelta = timedelta(days=7)
     retention_periods: int = Field(default=8, ge=1, le=52)
+    trend_periods: int = Field(default=12, ge=2)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,29 @@ class PeriodFigures:
 
 
 @dataclass(frozen=True)
+class Trends:
+    """``--trend`` over the data up to the end of the reported period: the default funnel's
+    rows (with their anomalies) and the summary's; ``first`` is the first period shown."""
+
+    every_funnel: pl.DataFrame | None
+    every_summary: pl.DataFrame
+    first: date
+    funnel_steps: tuple[str, ...] = ()
+
+    @property
+    def funnel(self) -> pl.DataFrame | None:
+        """The funnel rows of the periods shown."""
+        if self.every_funnel is None:
+            return None
+        return self.every_funnel.filter(pl.col("period") >= self.first)
+
+    @property
+    def summary(self) -> pl.DataFrame:
+        """The summary rows of the periods shown."""
+        return self.every_summary.filter(pl.col("period") >= self.first)
+
+
+@dataclass(frozen=True)
 class Report:
     """A report: the period, the one before it, retention, and what the reader should know."""
 
@@ -67,6 +92,9 @@ class Report:
     retention: RetentionResult
     triangle: pl.DataFrame
     """The rows of ``retention.table`` the report shows (``triangle_up_to``)."""
+    trend: Trends
+    comparison: CompareResult | None = None
+    """``compare`` over the period by the log's ``variant`` or ``experiment`` column."""
     notes: tuple[str, ...] = ()
     """Warnings about the data or the options, for the data-quality section."""
 
@@ -117,10 +145,11 @@ def build_report(
     >>> build_report(log, choose_period(log, "week", "UTC", None), spec)  # doctest: +SKIP
     """
     steps, funnel_notes = _funnel_steps(log)
-    current = period_figures(log, period, spec, steps)
+    trend = trends(log, period, spec, steps)
+    current = period_figures(log, period, spec, steps, trend)
     if current.summary.figures()["events"] == 0:
         raise DataError(f"{log.label}: {period.kind} {period.id} ({period.title}) has no events")
-    previous = period_figures(log, period.previous(), spec, steps)
+    previous = period_figures(log, period.previous(), spec, steps, trend)
     cohorts = retention(
         log,
         RetentionSpec(
@@ -132,8 +161,51 @@ def build_report(
     )
     triangle = triangle_up_to(cohorts.table, period, spec.retention_periods)
     return Report(
-        spec, log, current, previous, cohorts, triangle, (*log.warnings, *notes, *funnel_notes)
+        spec,
+        log,
+        current,
+        previous,
+        cohorts,
+        triangle,
+        trend,
+        _comparison(log, period, spec, steps),
+        (*log.warnings, *notes, *funnel_notes),
     )
+
+
+EXPERIMENT_COLUMNS = ("variant", "experiment")
+"""The columns a report compares by, the first the log has."""
+
+
+def trends(
+    log: EventLog, period: ReportPeriod, spec: ReportSpec, steps: tuple[str, ...] | None
+) -> Trends:
+    """``--trend`` over the data up to the end of ``period`` (the earlier periods are the
+    anomaly baseline), showing the last ``spec.trend_periods`` periods."""
+    gap, until = spec.session_gap, period.until
+    funnel_rows = None
+    if steps is not None:
+        funnel_spec = FunnelSpec(
+            steps=steps, window=spec.funnel_window, until=until, session_gap=gap,
+            trend=spec.period, tz=spec.tz,
+        )  # fmt: skip
+        funnel_rows = funnel(log, funnel_spec).table
+    summary_spec = SummarySpec(until=until, session_gap=gap, trend=spec.period, tz=spec.tz)
+    first = period.shifted(1 - spec.trend_periods).start
+    return Trends(funnel_rows, summary(log, summary_spec).table, first, steps or ())
+
+
+def _comparison(
+    log: EventLog, period: ReportPeriod, spec: ReportSpec, steps: tuple[str, ...] | None
+) -> CompareResult | None:
+    column = next((c for c in EXPERIMENT_COLUMNS if c in log.dimensions), None)
+    if column is None or steps is None:
+        return None
+    funnel_spec = FunnelSpec(
+        steps=steps, window=spec.funnel_window, since=period.since, until=period.until,
+        session_gap=spec.session_gap,
+    )  # fmt: skip
+    return compare(log, CompareSpec(segment=column, funnel=funnel_spec))
 
 
 def _funnel_steps(log: EventLog) -> tuple[tuple[str, ...] | None, list[str]]:
@@ -146,19 +218,36 @@ def _funnel_steps(log: EventLog) -> tuple[tuple[str, ...] | None, list[str]]:
 
 
 def period_figures(
-    log: EventLog, period: ReportPeriod, spec: ReportSpec, steps: tuple[str, ...] | None
+    log: EventLog,
+    period: ReportPeriod,
+    spec: ReportSpec,
+    steps: tuple[str, ...] | None,
+    trend: Trends,
 ) -> PeriodFigures:
-    """The per-period sections, each with the commands' ``--since/--until`` semantics."""
+    """The per-period sections, each with the commands' ``--since/--until`` semantics (the
+    funnel and the summary are the trend's rows of the period: SPEC §11 makes them equal)."""
     since, until, gap = period.since, period.until, spec.session_gap
     steps_funnel = None
     if steps is not None:
         funnel_spec = FunnelSpec(
             steps=steps, window=spec.funnel_window, since=since, until=until, session_gap=gap
         )
-        steps_funnel = funnel(log, funnel_spec)
+        rows = _rows_of(trend.every_funnel, period)
+        trend_extra = ("period", "partial", "z", "anomaly")
+        steps_funnel = (
+            FunnelResult(rows.drop(trend_extra), funnel_spec)
+            if rows is not None
+            else funnel(log, funnel_spec)
+        )
+    summary_spec = SummarySpec(since=since, until=until, session_gap=gap)
+    headline = _rows_of(trend.every_summary, period)
     return PeriodFigures(
         period=period,
-        summary=summary(log, SummarySpec(since=since, until=until, session_gap=gap)),
+        summary=(
+            SummaryResult(headline.drop("period"), summary_spec, log.has_money)
+            if headline is not None
+            else summary(log, summary_spec)
+        ),
         funnel=steps_funnel,
         stages=stages(log, StagesSpec(rules=spec.rules, since=since, until=until, session_gap=gap)),
         abandonment=abandonment(
@@ -168,6 +257,14 @@ def period_figures(
             ),
         ),
     )
+
+
+def _rows_of(table: pl.DataFrame | None, period: ReportPeriod) -> pl.DataFrame | None:
+    """A trend table's rows of ``period``, None when the trend does not reach it."""
+    if table is None:
+        return None
+    rows = table.filter(pl.col("period") == period.start)
+    return rows if rows.height else None
 
 
 def triangle_up_to(table: pl.DataFrame, period: ReportPeriod, periods: int) -> pl.DataFrame:

@@ -9,8 +9,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from journeykit.output.human import percent
+from journeykit.periods import ReportPeriod
 from journeykit.report.build import Report
-from journeykit.report.periods import ReportPeriod
 
 if TYPE_CHECKING:
     import altair as alt

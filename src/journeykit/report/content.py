@@ -12,6 +12,7 @@ import polars as pl
 from journeykit.durations import format_duration
 from journeykit.journey import StagesResult
 from journeykit.output.human import count, money, percent
+from journeykit.periods import ReportPeriod
 from journeykit.report.build import PeriodFigures, Report
 from journeykit.report.compare import (
     ABANDONMENT,
@@ -25,7 +26,6 @@ from journeykit.report.compare import (
     tone,
     value_text,
 )
-from journeykit.report.periods import ReportPeriod
 from journeykit.report.quality import quality_notes
 
 
@@ -71,6 +71,8 @@ def sections(report: Report) -> list[Section]:
         stages_section(report),
         abandonment_section(report),
         retention_section(report),
+        trend_section(report),
+        *([comparison_section(report)] if report.comparison is not None else []),
         Section("quality", "Data quality", notes=tuple(quality_notes(report))),
     ]
 
@@ -329,3 +331,122 @@ def _date(text: str) -> Any:
     from datetime import date
 
     return date.fromisoformat(text)
+
+
+def trend_section(report: Report) -> Section:
+    """The last periods up to the reported one, with the reported period's anomalies in words."""
+    kind, tz = report.spec.period, report.spec.tz
+    funnel_rows = report.trend.funnel
+    overall: dict[Any, float | None] = {}
+    marks: dict[Any, str] = {}
+    if funnel_rows is not None:
+        last = funnel_rows["step"].max()
+        overall = dict(
+            funnel_rows.filter(pl.col("step") == last)
+            .select("period", "conversion_overall")
+            .iter_rows()
+        )
+        for period, anomaly in funnel_rows.select("period", "anomaly").iter_rows():
+            if anomaly in _MARKS:
+                marks[period] = marks.get(period, "") + _MARKS[anomaly]
+    money_ok = report.log.has_money
+    headers = (
+        kind.capitalize(),
+        "Funnel conversion",
+        "Sessions",
+        "Session conversion",
+        "Orders",
+        *(("Revenue",) if money_ok else ()),
+    )
+    rows = tuple(
+        (
+            ReportPeriod(kind, row["period"], tz).id,
+            f"{percent(overall.get(row['period']))} {marks.get(row['period'], '')}".strip(),
+            count(row["sessions"]),
+            percent(row["session_conversion_rate"]),
+            count(row["orders"]),
+            *((money(row["revenue"]),) if money_ok else ()),
+        )
+        for row in report.trend.summary.iter_rows(named=True)
+    )
+    return Section(
+        "trend",
+        f"The last {len(rows)} {kind}s",
+        lede=f"Each {kind} on its own: the default funnel of the users who entered it (overall "
+        "conversion to its last step) and the headline figures of its events.",
+        sentences=tuple(_anomaly_sentences(report)),
+        tables=(Table(headers, rows),),
+        legend="▼/▲: a step's conversion from the previous step was unusually low/high against "
+        f"the 4 earlier {kind}s not flagged (pooled two-proportion z-test, alpha 0.01).",
+    )
+
+
+_MARKS = {"low": "▼", "high": "▲"}
+
+
+def _anomaly_sentences(report: Report) -> list[str]:
+    rows = report.trend.funnel
+    if rows is None:
+        return ["No funnel: not enough funnel events in the data."]
+    start, kind = report.period.start, report.spec.period
+    flagged = rows.filter(
+        (pl.col("period") == start) & pl.col("anomaly").is_in(["low", "high"])
+    ).iter_rows(named=True)
+    steps = report.trend.funnel_steps
+    said = [
+        f"{steps[row['step'] - 2]} → {row['event']}: {percent(row['conversion_from_previous'])} "
+        f"of users went on, unusually {row['anomaly']} against the earlier {kind}s "
+        f"(z = {row['z']:.2f})."
+        for row in flagged
+    ]
+    if said:
+        return said
+    current = rows.filter(pl.col("period") == start)
+    if current["partial"].any():
+        window = in_words(report.spec.funnel_window)
+        return [
+            f"{report.period.id} is not tested yet: its users' {window} to convert run past the "
+            "end of the data."
+        ]
+    if current["anomaly"].is_null().all():
+        return [f"No anomaly test for {report.period.id}: too few users or earlier {kind}s."]
+    return [f"No anomaly in {report.period.id}: every step converted as in the earlier {kind}s."]
+
+
+def comparison_section(report: Report) -> Section:
+    """``compare`` by the experiment column over the reported period."""
+    result = report.comparison
+    assert result is not None
+    headers = ("Step", "Segment", "Users", "Reached", "Rate", "95% interval", "Diff", "Lift", "p")
+    rows = tuple(
+        (
+            f"{row['step']} {row['event']}",
+            f"{row['segment']}{' (control)' if row['control'] else ''}",
+            count(row["n"]),
+            count(row["x"]),
+            percent(row["rate"]),
+            f"{percent(row['rate_low'])}–{percent(row['rate_high'])}",
+            "" if row["diff"] is None else f"{100 * row['diff']:+.1f} pp",
+            "" if row["relative_lift"] is None else f"{row['relative_lift']:+.1%}",
+            ("" if row["p_value"] is None else f"{row['p_value']:.3g}")
+            + (" ✔" if row["significant"] else ""),
+        )
+        for row in result.table.iter_rows(named=True)
+    )
+    winners = result.table.filter(pl.col("significant").fill_null(False))
+    sentences = [
+        f"{row['segment']} vs {result.control} at {row['event']}: "
+        f"{100 * row['diff']:+.1f} pp ({row['relative_lift']:+.1%}), significant."
+        for row in winners.iter_rows(named=True)
+        if row["relative_lift"] is not None
+    ] or [f"No {result.spec.segment} differs significantly from {result.control}."]
+    return Section(
+        "comparison",
+        f"By {result.spec.segment}",
+        lede=f"Users who entered the funnel in {report.period.id}, by their {result.spec.segment} "
+        f"on the first step: overall conversion to each step against the control "
+        f"({result.control}, the largest).",
+        sentences=tuple(sentences),
+        tables=(Table(headers, rows, 2),),
+        legend="✔ significant at 0.05 after Holm–Bonferroni; p needs 30 users in both segments.",
+    )

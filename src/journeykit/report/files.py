@@ -14,9 +14,9 @@ import polars as pl
 
 from journeykit import __version__
 from journeykit.output.write import machine_frame, serialize
+from journeykit.periods import ReportPeriod
 from journeykit.report.build import PeriodFigures, Report
 from journeykit.report.compare import ABANDONMENT, HEADLINE, Change, Figure
-from journeykit.report.periods import ReportPeriod
 
 
 def report_tables(report: Report) -> dict[str, pl.DataFrame]:
@@ -28,6 +28,11 @@ def report_tables(report: Report) -> dict[str, pl.DataFrame]:
     tables["stage_users"] = per_period(report, lambda f: f.stages.users)
     tables["abandonment"] = per_period(report, lambda f: f.abandonment.table)
     tables["retention"] = report.triangle
+    if report.trend.funnel is not None:
+        tables["trend_funnel"] = report.trend.funnel
+    tables["trend_summary"] = report.trend.summary
+    if report.comparison is not None:
+        tables["comparison"] = report.comparison.table
     return tables
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 import polars as pl
 
 from journeykit.load.events import EventLog
-from journeykit.retention.periods import index_of, period_index
+from journeykit.periods import index_of, period_index
 from journeykit.retention.spec import ANY_EVENT, RetentionSpec
 from journeykit.retention.table import empty_table, retention_table
 

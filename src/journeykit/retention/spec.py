@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from journeykit.errors import DataError, UsageError
 from journeykit.load.events import EventLog
-from journeykit.retention.periods import Period
+from journeykit.periods import Period
 
 ANY_EVENT = "any"
 """``--cohort-event any`` / ``--return-event any``: every event counts (new / active users)."""

@@ -7,7 +7,7 @@ partial when c + k is the last period.
 
 import polars as pl
 
-from journeykit.retention.periods import period_start
+from journeykit.periods import period_start
 from journeykit.retention.spec import RetentionSpec
 
 AVERAGE = "average"

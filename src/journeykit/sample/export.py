@@ -88,6 +88,7 @@ def _to_public(compact: pl.DataFrame, params: SampleParams) -> pl.DataFrame:
         channel=_decode("channel", params.channels),
         device=_decode("device", names(params.device_mix)),
         country=_decode("country", names(params.country_mix)),
+        variant=_decode("variant", names(params.variant_mix)),
     )
 
 
@@ -188,7 +189,7 @@ def _write_parquet(frames: Iterator[pl.DataFrame], path: Path, empty: pl.DataFra
         empty.to_arrow(compat_level=newest).schema,
         compression="zstd",
         store_schema=False,
-        use_dictionary=["event_type", "channel", "device", "country", "order_id"],
+        use_dictionary=["event_type", "channel", "device", "country", "order_id", "variant"],
         column_encoding={"event_time": "DELTA_BINARY_PACKED"},
         write_statistics=["user_id", "event_time"],
     ) as writer:

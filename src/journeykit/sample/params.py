@@ -66,13 +66,18 @@ class SampleParams:
     extra_quantity_rate=0.15, order_line_tie_rate=0.6, tie_rate=0.02.
     recovery_delay_hours=20.0, recovery_email_share=0.6.
     review_rate=0.25, referral_rate=0.06, share_rate=0.015.
+    variant_mix: A .5, B .5; variant_lift=0.2 (in every variant but the first, a checkout
+    visit buys with (1 + lift) × the persona's purchase_rate, at most 1).
+    incident_day=35, incident_days=7, incident_failure_rate=0.5 (from Monday 2026-11-09 to
+    Sunday 2026-11-15, half the purchases of visits starting then fail: the visit ends at
+    checkout).
 
     >>> SampleParams(users=100, seed=3).days
-    28
+    56
     """
 
     users: int = 2000
-    days: int = 28
+    days: int = 56
     seed: int = 7
     start: datetime = datetime(2026, 10, 5, tzinfo=UTC)
     personas: tuple[Persona, ...] = DEFAULT_PERSONAS
@@ -100,12 +105,18 @@ class SampleParams:
     review_rate: float = 0.25
     referral_rate: float = 0.06
     share_rate: float = 0.015
+    variant_mix: Mix = (("A", 0.5), ("B", 0.5))
+    variant_lift: float = 0.2
+    incident_day: float = 35.0
+    incident_days: float = 7.0
+    incident_failure_rate: float = 0.5
 
     def __post_init__(self) -> None:
         sizes = (self.users, self.days, self.products, self.max_sessions)
         if min(sizes) < 1 or self.seed < 0 or self.users >= 10**8 or self.max_sessions > 99:
             raise UsageError("sample: need 1 <= users < 10^8, 1 <= max_sessions <= 99, seed >= 0")
-        mixes = (self.channel_mix, self.return_channel_mix, self.device_mix, self.country_mix)
+        mixes = (self.channel_mix, self.return_channel_mix, self.device_mix, self.country_mix,
+                 self.variant_mix)  # fmt: skip
         for mix in (*mixes, tuple((p.name, p.share) for p in self.personas)):
             if not mix or min(w for _, w in mix) < 0 or sum(w for _, w in mix) <= 0:
                 raise UsageError("sample: every mix needs weights >= 0 with a positive sum")
@@ -116,6 +127,8 @@ class SampleParams:
         ]
         if self.start.tzinfo is None or not all(0 <= rate <= 1 for rate in rates):
             raise UsageError("sample: start needs a time zone; rates must be within [0, 1]")
+        if self.variant_lift < -1 or min(self.incident_day, self.incident_days) < 0:
+            raise UsageError("sample: variant_lift >= -1; incident_day and incident_days >= 0")
 
     @property
     def channels(self) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ _UTC_OFFSET = {"US": -5, "CA": -5, "BR": -3, "GB": 0, "DE": 1, "FR": 1, "ES": 1,
                "PL": 1, "IN": 5.5, "JP": 9, "AU": 10}  # fmt: skip
 COMPACT = {"user_id": pl.Int64, "visit": pl.Int32, "event_time": pl.Int64, "event": pl.UInt8,
            "product": pl.Int32, "cents": pl.Int32, "quantity": pl.Int16, "channel": pl.UInt8,
-           "device": pl.UInt8, "country": pl.UInt8}  # fmt: skip
+           "device": pl.UInt8, "country": pl.UInt8, "variant": pl.UInt8}  # fmt: skip
 
 
 def _group_first(keys: Array) -> Array:
@@ -69,6 +69,7 @@ class _Users:
     country: Array
     channel: Array
     favourite: Array
+    variant: Array
 
 
 @dataclass
@@ -142,7 +143,7 @@ class _Block:
         columns = [self.first_user_id + user, visits.number[visit], millis[keep] * 1000
                    + _epoch_us(self.params), event[keep], product[keep],
                    self.catalog.cents[product[keep]], quantity[keep], channel[visit],
-                   device[visit], users.country[user]]  # fmt: skip
+                   device[visit], users.country[user], users.variant[user]]  # fmt: skip
         return pl.DataFrame(dict(zip(COMPACT, columns, strict=True)), schema=COMPACT)
 
     def users(self, count: int) -> tuple[_Users, _Visits]:
@@ -154,6 +155,7 @@ class _Block:
             self.draw([weight for _, weight in params.country_mix], count),
             self.channel(params.channel_mix, count),
             self.catalog.draw(self.rng, count),
+            self.draw([weight for _, weight in params.variant_mix], count),
         )
         arrival = self.rng.random(count) * params.days * _DAY
         churn = self.rate("churn", users.persona)
@@ -161,22 +163,31 @@ class _Block:
             np.arange(count), np.minimum(self.rng.geometric(churn), params.max_sessions)
         )
         persona, first = users.persona[user], _group_first(user)
-        kind = self.kinds(persona, first)
+        kind = self.kinds(persona, first, users.variant[user] > 0)
         gap = self.rng.exponential(self.rate("gap_hours", persona) * 3600)
         gap += params.min_session_gap_minutes * 60
         back = 3600 + self.rng.exponential(params.recovery_delay_hours * 3600, user.size)
         gap = np.where(kind == RECOVERY, back, gap)
         earliest = _run_cumsum(np.where(first == np.arange(user.size), arrival[user], gap), first)
+        incident = (earliest >= params.incident_day * _DAY) & (
+            earliest < (params.incident_day + params.incident_days) * _DAY
+        )
+        failed = (kind == BOUGHT) & incident
+        failed &= self.chance(params.incident_failure_rate, user.size)
+        kind = np.where(failed, CHECKOUT_LEFT, kind)
         keep = earliest < params.days * _DAY
         return users, _Visits(user[keep], persona[keep], kind[keep], earliest[keep])
 
-    def kinds(self, persona: Array, first: Array) -> Array:
-        """What each visit does: bounce, browse, cart left, checkout left, bought, ..."""
+    def kinds(self, persona: Array, first: Array, treated: Array) -> Array:
+        """What each visit does: bounce, browse, cart left, checkout left, bought, ...
+        (``treated``: the user is in a variant other than the first)."""
         size, rate = persona.size, self.rate
         bounce = self.chance(rate("bounce_rate", persona), size)
         cart = ~bounce & self.chance(rate("cart_rate", persona), size)
         checkout = cart & self.chance(rate("checkout_rate", persona), size)
-        bought = checkout & self.chance(rate("purchase_rate", persona), size)
+        lift = np.where(treated, 1 + self.params.variant_lift, 1.0)
+        buys = np.minimum(rate("purchase_rate", persona) * lift, 1.0)
+        bought = checkout & self.chance(buys, size)
         outcome = [BOUGHT, CHECKOUT_LEFT, CART_LEFT, BOUNCE]
         kind = np.select([bought, checkout, cart, bounce], outcome, BROWSE)
         after_left_cart = np.r_[False, (cart & ~bought)[:-1]] & (first != np.arange(size))
