@@ -23,7 +23,11 @@ ratios). Needs ``pip install -e .[bench]``.
 
 ``--overhead`` measures journeykit against itself instead: a capability against the plain command
 it extends (``trend``: ``funnel --trend week`` against ``funnel``; ``compare``: ``compare
---segment device`` against ``funnel --breakdown device``), alternating the two the same way.
+--segment device`` against ``funnel --breakdown device``; ``exclude``: ``--exclude
+remove_from_cart@2-3`` (1.2% of the sample's rows, absent from the peers shape);
+``exclude_page_view``: ``--exclude page_view@2-3`` (a fifth of the sample's rows, three quarters
+of the peers'); ``alternatives``: ``checkout|remove_from_cart``), alternating the two the same
+way.
 """
 
 import argparse
@@ -73,6 +77,18 @@ OVERHEADS = {
     "compare": (
         ["compare", "--segment", "device", "--steps", STEPS, "--window", "1d"],
         [*FUNNEL, "--breakdown", "device"],
+    ),
+    "exclude": ([*FUNNEL, "--exclude", "remove_from_cart@2-3"], FUNNEL),
+    "exclude_page_view": ([*FUNNEL, "--exclude", "page_view@2-3"], FUNNEL),
+    "alternatives": (
+        [
+            "funnel",
+            "--steps",
+            STEPS.replace("checkout", "checkout|remove_from_cart"),
+            "--window",
+            "1d",
+        ],
+        FUNNEL,
     ),
 }
 """capability → (its command, the plain command it extends)."""

@@ -51,10 +51,18 @@ class ColumnsConfig(_Frozen):
 class FunnelConfig(_Frozen):
     """A named funnel, used with ``journeykit funnel FILE --funnel NAME``."""
 
-    steps: list[str]
+    steps: list[str | list[str]]
+    """Each step an event name, ``a|b`` or a list of names (alternatives, SPEC §13)."""
     window: str | None = None
     order: Literal["ordered", "strict", "any"] | None = None
     by: Literal["user", "session"] | None = None
+    exclude: list[str] = []
+    """``NAME[@i-j]`` exclusions, as ``--exclude``."""
+
+    @property
+    def step_texts(self) -> list[str]:
+        """The steps as ``--steps`` spells them (``a|b`` for alternatives)."""
+        return [step if isinstance(step, str) else "|".join(step) for step in self.steps]
 
     @field_validator("window")
     @classmethod

@@ -262,8 +262,7 @@ def _rows(
             conv_prev = 1.0 if units_k > 0 else None
             conv_all = 1.0 if units_k > 0 else None
             dropped = 0
-            med = None
-            avg = None
+            med = avg = first_med = first_avg = None
         else:
             conv_prev = ratio(units_k, counts[k - 1])
             conv_all = ratio(units_k, counts[1])
@@ -273,6 +272,12 @@ def _rows(
             ]
             med = median(gaps)
             avg = mean(gaps)
+            # SPEC §13: the total time t(e_k) − t(e_1) of the same matched events.
+            totals = [
+                (r[3][k - 1].time - r[3][0].time).total_seconds() for r in results if r[1] >= k
+            ]
+            first_med = median(totals)
+            first_avg = mean(totals)
         in_progress = sum(1 for r in results if r[2] and r[1] == k - 1)
         row: dict[str, Any] = {}
         if breakdown is not None:
@@ -288,6 +293,8 @@ def _rows(
                 "in_progress": in_progress,
                 "median_seconds_from_previous": med,
                 "mean_seconds_from_previous": avg,
+                "median_seconds_from_first": first_med,
+                "mean_seconds_from_first": first_avg,
             }
         )
         rows.append(row)

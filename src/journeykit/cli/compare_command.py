@@ -5,8 +5,10 @@ from typing import Annotated, Literal
 import typer
 
 from journeykit.cli.funnel_command import (
+    Attribution,
     By,
     CompleteOnly,
+    Exclude,
     Hold,
     Name,
     Order,
@@ -67,6 +69,8 @@ def compare(
     since: Since = None,
     until: Until = None,
     complete_only: CompleteOnly = False,
+    exclude: Exclude = None,
+    attribution: Attribution = "first",
     *,
     inputs: InputOptions,
     output: OutputOptions,
@@ -80,6 +84,7 @@ def compare(
     funnel_options = {
         "--steps": steps, "--funnel": funnel_name, "--window": window, "--by": by,
         "--order": order, "--hold": hold, "--complete-only": complete_only or None,
+        "--exclude": exclude, "--attribution": None if attribution == "first" else attribution,
     }  # fmt: skip
     given = [flag for flag, value in funnel_options.items() if value is not None]
     if metric != "conversion" and given:
@@ -92,7 +97,8 @@ def compare(
     if metric == "conversion":
         funnel, warnings = funnel_spec(
             log, inputs, steps=steps, name=funnel_name, window=window, by=by, order=order,
-            hold=hold, since=since, until=until, complete_only=complete_only,
+            hold=hold, since=since, until=until, complete_only=complete_only, exclude=exclude,
+            attribution=attribution,
         )  # fmt: skip
     start, end = inputs.instant(since, "--since"), inputs.instant(until, "--until")
     check_period(start, end)

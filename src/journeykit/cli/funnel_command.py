@@ -20,6 +20,12 @@ EXAMPLES = """
 
   journeykit funnel data/samples/events.parquet --trend week
 
+  journeykit funnel events.parquet --steps 'product_view,add_to_cart|checkout,purchase'
+
+  journeykit funnel events.parquet --exclude search@2-3 --breakdown channel --attribution last
+
+  journeykit funnel events.parquet --percentiles 25,50,90
+
   journeykit funnel events.parquet --by session --order strict --format csv > funnel.csv
 
   cat events.csv | journeykit funnel - --since 2026-10-01 --until 2026-11-01
@@ -73,6 +79,18 @@ Until = Annotated[
     str | None,
     typer.Option(help="Only attempts starting before this date/time.", show_default=False),
 ]
+Exclude = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="NAME[@i-j]: a chain with NAME strictly between steps i and j (default: first to "
+        "last) does not count (repeatable; --order ordered).",
+        show_default=False,
+    ),
+]
+Attribution = Annotated[
+    str,
+    typer.Option(help="The breakdown value of a unit: first, last or step:N (its step-N event)."),
+]
 CompleteOnly = Annotated[
     bool,
     typer.Option(
@@ -106,6 +124,15 @@ def funnel(
     since: Since = None,
     until: Until = None,
     complete_only: CompleteOnly = False,
+    exclude: Exclude = None,
+    attribution: Attribution = "first",
+    percentiles: Annotated[
+        str | None,
+        typer.Option(
+            help="Percentiles of the time between steps, e.g. 25,50,90 (extra columns).",
+            show_default=False,
+        ),
+    ] = None,
     trend: Annotated[
         Literal["day", "week", "month"] | None,
         typer.Option(
@@ -142,6 +169,9 @@ def funnel(
         since=since,
         until=until,
         complete_only=complete_only,
+        exclude=exclude,
+        attribution=attribution,
+        percentiles=percentiles,
         trend=trend,
         tz=inputs.tz,
         baseline=baseline,

@@ -36,15 +36,21 @@ def render_funnel(result: FunnelResult) -> Group:
         ("in progress", "right"),
         ("median time", "right"),
         ("mean time", "right"),
+        ("total (median)", "right"),
+        *((("spread", "right"),) if spec.percentiles else ()),
     )
     for name, justify in columns:
         grid.add_column(name, justify=justify)
     for group in _groups(table, spec.breakdown):
         for index, row in enumerate(group.iter_rows(named=True)):
             label = [str(row[spec.breakdown]) if index == 0 else ""] if spec.breakdown else []
-            grid.add_row(*label, *_cells(row), end_section=index == group.height - 1)
+            cells = [*_cells(row), *([_spread(row)] if spec.percentiles else [])]
+            grid.add_row(*label, *cells, end_section=index == group.height - 1)
     entered = int(table.filter(pl.col("step") == 1)["units"].sum())
-    notes = Text(f"{entered:,} {unit} entered; times are between consecutive steps.", style="dim")
+    notes = Text(
+        f"{entered:,} {unit} entered; times are between consecutive steps, total from the first.",
+        style="dim",
+    )
     return Group(grid, notes)
 
 
@@ -67,7 +73,22 @@ def _cells(row: dict[str, Any]) -> list[str]:
         count(row["in_progress"]) if later else "",
         duration(row["median_seconds_from_previous"]) if later else "",
         duration(row["mean_seconds_from_previous"]) if later else "",
+        duration(row["median_seconds_from_first"]) if later else "",
     ]
+
+
+def _spread(row: dict[str, Any]) -> str:
+    """The asked percentiles of the time from the previous step: ``p25–p75 · p90`` when those
+    are asked, else each as ``pQ value``."""
+    if row["step"] == 1:
+        return ""
+    suffix = "_seconds_from_previous"
+    asked = {k[1 : -len(suffix)]: v for k, v in row.items() if k[0] == "p" and k.endswith(suffix)}
+    shown = (
+        [f"{duration(asked['25'])}–{duration(asked['75'])}"] if {"25", "75"} <= set(asked) else []
+    )
+    shown += [duration(asked["90"])] if shown and "90" in asked else []
+    return " · ".join(shown) or " · ".join(f"p{q} {duration(v)}" for q, v in asked.items())
 
 
 _MARKS = {"low": "▼", "high": "▲"}

@@ -7,7 +7,14 @@ import polars as pl
 from numpy.typing import NDArray
 
 from journeykit.engine import EventRead, Sequences, read_sequences
-from journeykit.engine.funnel import KERNELS
+from journeykit.engine.funnel import (
+    KERNELS,
+    Levels,
+    excluding_levels,
+    matching_levels,
+    searching_levels,
+    strict_levels,
+)
 from journeykit.engine.units import gap_sessions
 from journeykit.funnel.spec import FunnelSpec
 from journeykit.funnel.table import funnel_table
@@ -15,6 +22,7 @@ from journeykit.load.events import EventLog
 from journeykit.trend import Trend, epoch_us, trend_of, with_anomalies
 
 MICROS = 1_000_000
+_LATEST = np.iinfo(np.int64).max
 OTHER = 255
 """The name code of an event that is no step (kept for strict order and gap sessions)."""
 
@@ -66,12 +74,70 @@ def _needs_all_events(log: EventLog, spec: FunnelSpec) -> bool:
     return spec.order == "strict" or (spec.by == "session" and not log.has_sessions)
 
 
+@dataclass(frozen=True)
+class Codes:
+    """Each event name's code, each step's code(s) and the exclusions as (code, i, j) rows.
+
+    Usually the names of one step share its code and identical steps share a code (the §4
+    rules for a repeated name then apply), so the kernels see one name per step (SPEC §13: a
+    step ``a|b`` matches either). When a name is in two different steps (``a|b`` and ``b``),
+    or an exclusion names a step's event, every name has its own code and ``member[k, x]`` says
+    whether code ``x`` matches step k (``overlap``). Otherwise each exclusion's names share a
+    code of their own.
+    """
+
+    names: dict[str, int]
+    steps: NDArray[np.uint8]
+    member: NDArray[np.uint8]
+    excluded: NDArray[np.uint8]
+    """``excluded[e, x]``: whether name code ``x`` is exclusion e's."""
+    exclusions: NDArray[np.int64]
+    overlap: bool
+
+    @property
+    def count(self) -> int:
+        return max(self.names.values(), default=0) + 1
+
+
+def codes_of(spec: FunnelSpec) -> Codes:
+    """The ``Codes`` of a funnel (``overlap`` also when an exclusion names a step's event)."""
+    groups = list(dict.fromkeys(frozenset(step.split("|")) for step in spec.steps))
+    stepped = [name for group in groups for name in sorted(group)]
+    excluded = [names.split("|") for names, _, _ in spec.exclude]
+    shared = {name for names in excluded for name in names} & set(stepped)
+    excluding = [name for group in dict.fromkeys(map(frozenset, excluded)) for name in group]
+    overlap = len(stepped) != len(set(stepped)) or bool(shared)
+    overlap |= len(excluding) != len(set(excluding))
+    if overlap:
+        every = [*stepped, *(name for names in excluded for name in names)]
+        codes = {name: index for index, name in enumerate(dict.fromkeys(every))}
+    else:
+        codes = {name: index for index, group in enumerate(groups) for name in group}
+        for names in excluded:  # each exclusion's names: one code
+            code = codes.get(names[0], max(codes.values()) + 1)
+            codes |= dict.fromkeys(names, code)
+    member = np.zeros((len(spec.steps), OTHER + 1), np.uint8)
+    for k, step in enumerate(spec.steps):
+        member[k, [codes[name] for name in step.split("|")]] = 1
+    excludes = np.zeros((len(excluded), OTHER + 1), np.uint8)
+    for e, names in enumerate(excluded):
+        excludes[e, [codes[name] for name in names]] = 1
+    rows = [(int(np.argmax(excludes[e])), i, j) for e, (_, i, j) in enumerate(spec.exclude)]
+    return Codes(
+        codes,
+        np.argmax(member, axis=1).astype(np.uint8),
+        member,
+        excludes,
+        np.array(rows, np.int64).reshape(-1, 3),
+        overlap,
+    )
+
+
 def _read(log: EventLog, spec: FunnelSpec) -> EventRead:
     """What the engine reads: the step events (every event for strict order and gap sessions),
-    each with its step-name code; the session and held value split users into units."""
-    names = list(dict.fromkeys(spec.steps))
-    frame = log.frame if _needs_all_events(log, spec) else log.events(names)
-    codes = {step: index for index, step in enumerate(names)}
+    each with its step code; the session and held value split users into units."""
+    codes = codes_of(spec).names
+    frame = log.frame if _needs_all_events(log, spec) else log.events(list(codes))
     never_null = frozenset() if log.profile.session_nulls else frozenset({"session"})
     read = EventRead(frame, log.label, never_null=never_null, names=codes, unnamed=OTHER)
     read = read.with_keys(*_splits(log, spec))
@@ -93,7 +159,8 @@ def unit_levels(log: EventLog, spec: FunnelSpec, trend: Trend | None = None) -> 
     gap = int(spec.session_gap.total_seconds() * MICROS)
     split_gaps = spec.by == "session" and not log.has_sessions
     splits = _splits(log, spec)
-    rows = log.rows_estimate(None if _needs_all_events(log, spec) else set(spec.steps))
+    named = set(codes_of(spec).names)
+    rows = log.rows_estimate(None if _needs_all_events(log, spec) else named)
     edges = trend.edges() if trend is not None else _entry_range(spec)
     results = read_sequences(
         read,
@@ -126,29 +193,71 @@ def _chunk_levels(
 ) -> pl.DataFrame:
     extra = None if gap is None else gap_sessions(seq.starts, seq.time, gap)
     seq = seq.split(splits, extra)
-    names = list(dict.fromkeys(spec.steps))
-    steps = np.array([names.index(step) for step in spec.steps], dtype=np.uint8)
+    codes = codes_of(spec)
     window = int(spec.window.total_seconds() * MICROS)
     name: NDArray[np.uint8] = seq.column("name")
-    _, period, level, chosen, times, last_start = KERNELS[spec.order](
-        seq.starts, seq.time, name, steps, len(names), window, edges
-    )
+    _, period, level, chosen, matched, last_start = _levels(seq, name, codes, spec, window, edges)
+    # The matched events' times in time order (``any`` matches steps in any order).
+    times = np.sort(np.where(matched >= 0, seq.time[np.maximum(matched, 0)], _LATEST), axis=1)
     n = len(spec.steps)
     ends = last_us if last_us is not None else 0
     columns: dict[str, object] = {"period_index": period} if periods else {}
     columns |= {"level": level, "in_progress": (level < n) & (last_start + window > ends)}
     for k in range(2, n + 1):
         columns[f"gap_{k}"] = times[:, k - 1] - times[:, k - 2]
+        columns[f"total_{k}"] = times[:, k - 1] - times[:, 0]
     frame = pl.DataFrame(columns)
     if spec.breakdown is not None:
-        frame = frame.with_columns(seq.values(spec.breakdown, chosen).alias("breakdown"))
+        at = _attributed(spec, chosen, matched)
+        value = seq.values(spec.breakdown, np.maximum(at, 0))
+        frame = frame.with_columns(pl.when(pl.Series(at >= 0)).then(value).alias("breakdown"))
     return frame
+
+
+def _levels(
+    seq: Sequences,
+    name: NDArray[np.uint8],
+    codes: Codes,
+    spec: FunnelSpec,
+    window: int,
+    edges: NDArray[np.int64],
+) -> Levels:
+    """The kernel of the funnel's order, steps and exclusions (``journeykit.engine.funnel``)."""
+    if spec.order == "strict":
+        return strict_levels(seq.starts, seq.time, name, codes.member, window, edges)
+    if codes.overlap:
+        if spec.exclude:
+            ranges = codes.exclusions[:, 1:]
+            return searching_levels(
+                seq.starts, seq.time, name, codes.member, window, edges, codes.excluded, ranges
+            )
+        ordered = spec.order == "ordered"
+        return matching_levels(seq.starts, seq.time, name, codes.member, window, edges, ordered)
+    arguments = (seq.starts, seq.time, name, codes.steps, codes.count, window, edges)
+    if spec.exclude:
+        return excluding_levels(*arguments, codes.exclusions)
+    return KERNELS[spec.order](*arguments)
+
+
+def _attributed(
+    spec: FunnelSpec, chosen: NDArray[np.int64], matched: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """The position whose breakdown value a unit takes (SPEC §13): its chosen attempt's step-1
+    event, its last matched event in (time, row) order (the largest position), or its step-N
+    event (-1 when it did not reach step N)."""
+    if spec.attribution == "first":
+        return chosen
+    if spec.attribution == "last":
+        last: NDArray[np.int64] = matched.max(axis=1)
+        return last
+    return matched[:, int(spec.attribution.removeprefix("step:")) - 1]
 
 
 def _chunk_levels_empty(spec: FunnelSpec, read: EventRead, periods: bool) -> pl.DataFrame:
     schema: dict[str, pl.DataType] = {"period_index": pl.Int64()} if periods else {}
     schema |= {"level": pl.UInt8(), "in_progress": pl.Boolean()}
-    schema |= {f"gap_{k}": pl.Int64() for k in range(2, len(spec.steps) + 1)}
+    for k in range(2, len(spec.steps) + 1):
+        schema |= {f"gap_{k}": pl.Int64(), f"total_{k}": pl.Int64()}
     if spec.breakdown is not None:
         schema["breakdown"] = read.frame.collect_schema()[spec.breakdown]
     return pl.DataFrame(schema=schema)

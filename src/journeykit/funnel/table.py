@@ -16,6 +16,8 @@ COLUMNS = [
     "in_progress",
     "median_seconds_from_previous",
     "mean_seconds_from_previous",
+    "median_seconds_from_first",
+    "mean_seconds_from_first",
 ]
 
 
@@ -37,7 +39,9 @@ def funnel_table(units: pl.DataFrame, spec: FunnelSpec, periods: int | None = No
             .sum()
             .cast(pl.Int64)
             .alias("in_progress"),
-            *_time_to_convert(k),
+            *_time_to_convert(k, "gap", "previous"),
+            *_time_to_convert(k, "total", "first"),
+            *_percentiles(k, spec.percentiles),
         )
         for k in steps
     ]
@@ -50,7 +54,7 @@ def funnel_table(units: pl.DataFrame, spec: FunnelSpec, periods: int | None = No
     table = table.sort([*keys[: len(keys) - len(values)], *last, *values, "step"])
     return (
         table.with_columns(_rates(keys))
-        .select([*keys, *COLUMNS])
+        .select([*keys, *COLUMNS, *percentile_columns(spec.percentiles)])
         .rename({"breakdown": spec.breakdown} if spec.breakdown else {})
     )
 
@@ -69,21 +73,35 @@ def _grid(spec: FunnelSpec, periods: int | None, values: pl.Series | None) -> pl
     return grid
 
 
-def _time_to_convert(k: int) -> list[pl.Expr]:
-    """Median and mean seconds from step k − 1 to step k over the units that reached step k
-    (``gap_k`` in whole microseconds: the mean is an exact sum, whatever the units' order)."""
+def _time_to_convert(k: int, gaps: str, label: str) -> list[pl.Expr]:
+    """Median and mean seconds to step k over the units that reached it, from the previous step
+    (``gap_k``) or from the first (``total_k``), both in whole microseconds: the mean is an exact
+    sum, whatever the units' order."""
+    median, mean_name = f"median_seconds_from_{label}", f"mean_seconds_from_{label}"
     if k == 1:
         empty = pl.lit(None, dtype=pl.Float64)
-        return [
-            empty.alias("median_seconds_from_previous"),
-            empty.alias("mean_seconds_from_previous"),
-        ]
-    reached = pl.col(f"gap_{k}").filter(pl.col("level") >= k)
+        return [empty.alias(median), empty.alias(mean_name)]
+    reached = pl.col(f"{gaps}_{k}").filter(pl.col("level") >= k)
     total = reached.cast(pl.Int128).sum().cast(pl.Float64)
     mean = pl.when(reached.count() > 0).then(total / reached.count() / MICROS)
+    return [(reached / MICROS).median().alias(median), mean.alias(mean_name)]
+
+
+def percentile_columns(percentiles: tuple[float, ...]) -> list[str]:
+    """``p25_seconds_from_previous``, … (``p99.9_…`` for fractions), each once, in order."""
+    names = [f"p{q:g}_seconds_from_previous" for q in percentiles]
+    return list(dict.fromkeys(names))
+
+
+def _percentiles(k: int, percentiles: tuple[float, ...]) -> list[pl.Expr]:
+    """The percentiles of the seconds from step k − 1 over the units that reached step k,
+    linear between closest ranks (NumPy's and Polars' default)."""
+    reached = pl.col(f"gap_{k}").filter(pl.col("level") >= k) / MICROS
+    unique = dict(zip(percentile_columns(percentiles), dict.fromkeys(percentiles), strict=True))
+    if k == 1:
+        return [pl.lit(None, dtype=pl.Float64).alias(name) for name in unique]
     return [
-        (reached / MICROS).median().alias("median_seconds_from_previous"),
-        mean.alias("mean_seconds_from_previous"),
+        reached.quantile(q / 100, interpolation="linear").alias(name) for name, q in unique.items()
     ]
 
 

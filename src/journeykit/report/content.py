@@ -168,6 +168,7 @@ def funnel_section(report: Report) -> Section:
         "Overall",
         "Change overall",
         "Median time from previous",
+        "Median time from first",
         "In progress",
     )
     caption = "Bars: users reaching each step; labels: users · conversion from the previous step."
@@ -187,6 +188,7 @@ def _funnel_row(step: dict[str, Any], earlier: dict[str, Any]) -> tuple[str, ...
         percent(overall.current),
         f"{arrow(overall)} {delta_text(overall)}".strip(),
         format_duration(step["median_seconds_from_previous"]) or "–",
+        format_duration(step["median_seconds_from_first"]) or "–",
         count(step["in_progress"]),
     )
 
