@@ -201,3 +201,15 @@ def test_since_until_are_read_in_tz_for_every_command():
         )
         assert local.returncode == 0, local.stderr
         assert local.stdout == utc.stdout
+
+
+def test_help_shows_bracketed_defaults_and_syntax():
+    # Rich reads [..] as markup: the help texts escape it, so it is shown, not swallowed.
+    shown = subprocess.run(
+        [sys.executable, "-m", "journeykit", "funnel", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+        check=True,
+    ).stdout
+    assert "[default: 7d]" in shown and "NAME[@i-j]" in shown

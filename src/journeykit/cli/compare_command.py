@@ -50,7 +50,7 @@ def compare(
     ] = "conversion",
     control: Annotated[
         str | None,
-        typer.Option(help="The control segment. [default: the largest]", show_default=False),
+        typer.Option(help="The control segment. \\[default: the largest]", show_default=False),
     ] = None,
     alpha: Annotated[float, typer.Option(callback=check_alpha, help="Significance level.")] = 0.05,
     expected_split: Annotated[

@@ -46,14 +46,14 @@ Name = Annotated[
 Window = Annotated[
     str | None,
     typer.Option(
-        help="Conversion window from the first step (e.g. 30m, 1d). [default: 7d]",
+        help="Conversion window from the first step (e.g. 30m, 1d). \\[default: 7d]",
         show_default=False,
     ),
 ]
 By = Annotated[
     Literal["user", "session"] | None,
     typer.Option(
-        help="Unit counted: user, or session (window capped by the session). [default: user]",
+        help="Unit counted: user, or session (window capped by the session). \\[default: user]",
         show_default=False,
     ),
 ]
@@ -61,7 +61,7 @@ Order = Annotated[
     Literal["ordered", "strict", "any"] | None,
     typer.Option(
         help="ordered: steps in order; strict: with no other event between; any: any order. "
-        "[default: ordered]",
+        "\\[default: ordered]",
         show_default=False,
     ),
 ]
@@ -82,7 +82,7 @@ Until = Annotated[
 Exclude = Annotated[
     list[str] | None,
     typer.Option(
-        help="NAME[@i-j]: a chain with NAME strictly between steps i and j (default: first to "
+        help="NAME\\[@i-j]: a chain with NAME strictly between steps i and j (default: first to "
         "last) does not count (repeatable; --order ordered).",
         show_default=False,
     ),

@@ -42,7 +42,7 @@ def report(
     at: Annotated[
         str | None,
         typer.Option(
-            help="Report on the period containing this date. [default: the last complete "
+            help="Report on the period containing this date. \\[default: the last complete "
             "period in the data]",
             show_default=False,
         ),

@@ -29,7 +29,7 @@ def stages(
         Literal["session", "user"] | None,
         typer.Option(
             help="Rows of the machine output: the session distribution or the user ladder "
-            "(a terminal shows both). [default: session]",
+            "(a terminal shows both). \\[default: session]",
             show_default=False,
         ),
     ] = None,
