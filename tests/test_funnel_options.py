@@ -205,6 +205,24 @@ def brute_force(events, steps, exclusions, window):
     return results
 
 
+def assert_equals_enumeration(events, steps, exclusions, window):
+    """The funnel with ``exclusions`` ((names, i, j), ``C|X`` for either) equals the
+    enumeration of every chain: units per step and the chosen chains' mean total time."""
+    events = [*events, *((9, 0, name) for name in "ABCX")]  # every name occurs (user 9)
+    rows = [(u, at(t), name) for u, t, name in events]
+    indexed = [(u, t, name, row) for row, (u, t, name) in enumerate(events)]
+    expected = brute_force(indexed, steps, _split(exclusions), window)
+    texts = [f"{n}@{i}-{j}" for n, i, j in exclusions]
+    result = table(rows, steps, exclude=texts, window=f"{window}m")
+    levels = [sum(1 for lv, _ in expected.values() if lv >= k) for k in range(1, len(steps) + 1)]
+    assert result["units"].to_list() == levels
+    # The chosen chains' total time to convert (from the first step) is the enumeration's.
+    for k in range(2, len(steps) + 1):
+        totals = [chain[k - 1][0] - chain[0][0] for lv, chain in expected.values() if lv >= k]
+        mean = result.row(k - 1, named=True)["mean_seconds_from_first"]
+        assert mean == (pytest.approx(60 * sum(totals) / len(totals)) if totals else None)
+
+
 def _unbroken(chain, seq, exclusions):
     length = len(chain)
     for name, i, j in exclusions:
@@ -234,19 +252,7 @@ def test_exclusions_equal_every_chain_enumerated(events, steps, exclusions, wind
     exclusions = [(n, i, min(j, len(steps))) for n, i, j in exclusions if i < len(steps)]
     if not exclusions:
         return
-    events = [*events, *((9, 0, name) for name in "ABCX")]  # every name occurs (user 9)
-    rows = [(u, at(t), name) for u, t, name in events]
-    indexed = [(u, t, name, row) for row, (u, t, name) in enumerate(events)]
-    expected = brute_force(indexed, list(steps), exclusions, window)
-    texts = [f"{n}@{i}-{j}" for n, i, j in exclusions]
-    result = table(rows, steps, exclude=texts, window=f"{window}m")
-    levels = [sum(1 for lv, _ in expected.values() if lv >= k) for k in range(1, len(steps) + 1)]
-    assert result["units"].to_list() == levels
-    # The chosen chains' total time to convert (from the first step) is the enumeration's.
-    for k in range(2, len(steps) + 1):
-        totals = [chain[k - 1][0] - chain[0][0] for lv, chain in expected.values() if lv >= k]
-        mean = result.row(k - 1, named=True)["mean_seconds_from_first"]
-        assert mean == (pytest.approx(60 * sum(totals) / len(totals)) if totals else None)
+    assert_equals_enumeration(events, list(steps), exclusions, window)
 
 
 def test_no_new_option_keeps_every_chain_the_greedy_one():
@@ -265,13 +271,7 @@ def test_no_new_option_keeps_every_chain_the_greedy_one():
     st.sampled_from([3, 100]),
 )
 def test_overlapping_alternatives_find_the_longest_chain(events, steps, window):
-    events = [*events, *((9, 0, name) for name in "ABC")]
-    rows = [(u, at(t), name) for u, t, name in events]
-    indexed = [(u, t, name, row) for row, (u, t, name) in enumerate(events)]
-    expected = brute_force(indexed, steps, [], window)
-    result = table(rows, steps, window=f"{window}m")
-    levels = [sum(1 for lv, _ in expected.values() if lv >= k) for k in range(1, len(steps) + 1)]
-    assert result["units"].to_list() == levels
+    assert_equals_enumeration(events, steps, [], window)
 
 
 @settings(max_examples=100, deadline=None)
@@ -304,18 +304,7 @@ def test_exclusions_of_step_events_equal_every_chain_enumerated(events, steps, e
     exclusions = [(n, i, min(j, len(steps))) for n, i, j in exclusions if i < min(j, len(steps))]
     if not exclusions:
         return
-    events = [*events, *((9, 0, name) for name in "ABCX")]
-    rows = [(u, at(t), name) for u, t, name in events]
-    indexed = [(u, t, name, row) for row, (u, t, name) in enumerate(events)]
-    expected = brute_force(indexed, steps, _split(exclusions), window)
-    texts = [f"{n}@{i}-{j}" for n, i, j in exclusions]
-    result = table(rows, steps, exclude=texts, window=f"{window}m")
-    levels = [sum(1 for lv, _ in expected.values() if lv >= k) for k in range(1, len(steps) + 1)]
-    assert result["units"].to_list() == levels
-    for k in range(2, len(steps) + 1):
-        totals = [chain[k - 1][0] - chain[0][0] for lv, chain in expected.values() if lv >= k]
-        mean = result.row(k - 1, named=True)["mean_seconds_from_first"]
-        assert mean == (pytest.approx(60 * sum(totals) / len(totals)) if totals else None)
+    assert_equals_enumeration(events, steps, exclusions, window)
 
 
 def _split(exclusions):

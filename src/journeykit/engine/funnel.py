@@ -132,19 +132,39 @@ def _instant_start(time: NDArray[np.int64], lo: int, p: int) -> int:
 
 
 @inline
-def _nth_at_or_after(
-    positions: NDArray[np.int64], first: NDArray[np.int64], x: int, lower: int, nth: int
+def _first_from(
+    time: NDArray[np.int64],
+    positions: NDArray[np.int64],
+    first: NDArray[np.int64],
+    x: int,
+    lower: int,
+    not_before: int,
 ) -> int:
-    """The position of the ``nth`` (from 0) event named ``x`` at position ``lower`` or later,
-    -1 if there is none."""
+    """The index (into ``positions``) of the first event named ``x`` at position ``lower`` or
+    later and at time ``not_before`` or later, ``first[x + 1]`` if there is none (positions and
+    their times both ascend)."""
     left, right = first[x], first[x + 1]
     while left < right:
         middle = (left + right) // 2
-        if positions[middle] < lower:
+        if positions[middle] < lower or time[positions[middle]] < not_before:
             left = middle + 1
         else:
             right = middle
-    found = left + nth
+    return int(left)
+
+
+@inline
+def _nth_at_or_after(
+    time: NDArray[np.int64],
+    positions: NDArray[np.int64],
+    first: NDArray[np.int64],
+    x: int,
+    lower: int,
+    nth: int,
+) -> int:
+    """The position of the ``nth`` (from 0) event named ``x`` at position ``lower`` or later,
+    -1 if there is none."""
+    found = _first_from(time, positions, first, x, lower, NEVER) + nth
     return positions[found] if found < first[x + 1] else -1
 
 
@@ -180,7 +200,7 @@ def _ordered_period(
             lower = _instant_start(time, lo, path[reached - 1])
             if last_use[x] >= 0:
                 lower = max(lower, last_use[x] + 1)
-            found = _nth_at_or_after(positions, first, x, lower, 0)
+            found = _nth_at_or_after(time, positions, first, x, lower, 0)
             exhausted = found < 0
             if exhausted or time[found] - t0 > window:
                 break
@@ -290,16 +310,10 @@ def _candidate(
     for m in range(k):
         if steps[m] == x:
             lower = max(lower, path[m] + 1)
-    left, right = first[x], first[x + 1]
-    while left < right:
-        middle = (left + right) // 2
-        if positions[middle] < lower or time[positions[middle]] < not_before:
-            left = middle + 1
-        else:
-            right = middle
-    if left == first[x + 1] or time[positions[left]] > deadline:
+    found = _first_from(time, positions, first, x, lower, not_before)
+    if found == first[x + 1] or time[positions[found]] > deadline:
         return -1
-    return int(positions[left])
+    return int(positions[found])
 
 
 @inline
@@ -310,15 +324,10 @@ def _next_exclusion(
     x: int,
     t: int,
 ) -> int:
-    """The time of the first event named ``x`` strictly after ``t`` (``LATEST`` if none)."""
-    left, right = first[x], first[x + 1]
-    while left < right:
-        middle = (left + right) // 2
-        if time[positions[middle]] <= t:
-            left = middle + 1
-        else:
-            right = middle
-    return int(time[positions[left]]) if left < first[x + 1] else LATEST
+    """The time of the first event named ``x`` strictly after ``t`` (``LATEST`` if none; times
+    are whole microseconds)."""
+    found = _first_from(time, positions, first, x, NEVER, t + 1)
+    return int(time[positions[found]]) if found < first[x + 1] else LATEST
 
 
 @inline
@@ -544,7 +553,7 @@ def any_order_levels(
                 tie = _instant_start(time, lo, start)
                 for k in range(n):
                     x = steps[k]
-                    match = _nth_at_or_after(positions, first, x, tie, used[x])
+                    match = _nth_at_or_after(time, positions, first, x, tie, used[x])
                     used[x] += 1
                     inside = match >= 0 and time[match] - t0 <= window
                     found[k] = match if inside else -1

@@ -49,14 +49,8 @@ def funnel(log: EventLog, spec: FunnelSpec) -> FunnelResult:
         return FunnelResult(funnel_table(units, spec), spec)
     table = funnel_table(units, spec, periods=len(trend.periods))
     partial = trend.partial(spec.window, log.profile.last)
-    keys = ["breakdown"] if spec.breakdown is not None else []
-    table = with_anomalies(
-        table.rename({spec.breakdown: "breakdown"} if spec.breakdown else {}),
-        keys,
-        partial,
-        spec.baseline,
-        spec.alpha,
-    )
+    keys = [spec.breakdown] if spec.breakdown is not None else []
+    table = with_anomalies(table, keys, partial, spec.baseline, spec.alpha)
     index = pl.col("period_index")
     table = table.select(
         pl.lit(trend.labels()).gather(index).alias("period"),
@@ -65,9 +59,7 @@ def funnel(log: EventLog, spec: FunnelSpec) -> FunnelResult:
         "z",
         "anomaly",
     )
-    return FunnelResult(
-        table.rename({"breakdown": spec.breakdown} if spec.breakdown else {}), spec, trend
-    )
+    return FunnelResult(table, spec, trend)
 
 
 def _needs_all_events(log: EventLog, spec: FunnelSpec) -> bool:
@@ -133,13 +125,12 @@ def codes_of(spec: FunnelSpec) -> Codes:
     )
 
 
-def _read(log: EventLog, spec: FunnelSpec) -> EventRead:
+def _read(log: EventLog, spec: FunnelSpec, codes: Codes) -> EventRead:
     """What the engine reads: the step events (every event for strict order and gap sessions),
     each with its step code; the session and held value split users into units."""
-    codes = codes_of(spec).names
-    frame = log.frame if _needs_all_events(log, spec) else log.events(list(codes))
+    frame = log.frame if _needs_all_events(log, spec) else log.events(list(codes.names))
     never_null = frozenset() if log.profile.session_nulls else frozenset({"session"})
-    read = EventRead(frame, log.label, never_null=never_null, names=codes, unnamed=OTHER)
+    read = EventRead(frame, log.label, never_null=never_null, names=codes.names, unnamed=OTHER)
     read = read.with_keys(*_splits(log, spec))
     return read.with_values(spec.breakdown) if spec.breakdown is not None else read
 
@@ -155,18 +146,18 @@ def unit_levels(log: EventLog, spec: FunnelSpec, trend: Trend | None = None) -> 
     ``level``, ``in_progress``, ``gap_2…gap_n`` (µs between the chosen attempt's matched events)
     and ``breakdown`` (the value on its step-1 event)."""
     last_us = epoch_us(log.profile.last) if log.profile.last is not None else None
-    read = _read(log, spec)
+    codes = codes_of(spec)
+    read = _read(log, spec, codes)
     gap = int(spec.session_gap.total_seconds() * MICROS)
     split_gaps = spec.by == "session" and not log.has_sessions
     splits = _splits(log, spec)
-    named = set(codes_of(spec).names)
-    rows = log.rows_estimate(None if _needs_all_events(log, spec) else named)
+    rows = log.rows_estimate(None if _needs_all_events(log, spec) else set(codes.names))
     edges = trend.edges() if trend is not None else _entry_range(spec)
     results = read_sequences(
         read,
         rows,
         lambda seq: _chunk_levels(
-            seq, spec, last_us, gap if split_gaps else None, splits, edges, trend is not None
+            seq, spec, codes, last_us, gap if split_gaps else None, splits, edges, trend is not None
         ),
         log.profile.user_range,
     )
@@ -185,6 +176,7 @@ def _entry_range(spec: FunnelSpec) -> NDArray[np.int64]:
 def _chunk_levels(
     seq: Sequences,
     spec: FunnelSpec,
+    codes: Codes,
     last_us: int | None,
     gap: int | None,
     splits: tuple[str, ...],
@@ -193,7 +185,6 @@ def _chunk_levels(
 ) -> pl.DataFrame:
     extra = None if gap is None else gap_sessions(seq.starts, seq.time, gap)
     seq = seq.split(splits, extra)
-    codes = codes_of(spec)
     window = int(spec.window.total_seconds() * MICROS)
     name: NDArray[np.uint8] = seq.column("name")
     _, period, level, chosen, matched, last_start = _levels(seq, name, codes, spec, window, edges)
