@@ -14,7 +14,8 @@ Shapes: ``sample`` is ``journeykit sample`` scaled up (``../shared/bench/gen_sam
 
 The peers are the scripts in ``../shared/bench/`` (DuckDB backward ASOF and ClickHouse
 ``windowFunnel`` via chdb for the funnel, DuckDB and plain Polars for retention, DuckDB SQL for
-stages, abandonment and summary). Every command first runs once per engine and
+stages, abandonment and summary; ``bench/paths_duckdb.py``, DuckDB ``lead()`` windows, for
+``paths --after add_to_cart --depth 3``). Every command first runs once per engine and
 ``../shared/bench/same.py`` checks that each peer printed journeykit's numbers; a peer that
 disagrees is reported and left out. Then ``--pairs`` rounds alternate journeykit and each peer
 (whole processes, as a user runs them); the figures are medians over the rounds: wall time, CPU
@@ -68,7 +69,13 @@ CASES = {
     "stages": (["stages", "--by", "session"], [("stages_duckdb.py", [])]),
     "abandonment": (["abandonment"], [("abandonment_duckdb.py", [])]),
     "summary": (["summary"], [("summary_duckdb.py", [])]),
+    "paths": (
+        ["paths", "--after", "add_to_cart", "--depth", "3"],
+        [("paths_duckdb.py", ["--after", "add_to_cart", "--depth", "3"])],
+    ),
 }
+"""case → (journeykit's arguments, the peers: a script of ../shared/bench/, or of bench/ when
+there is none there, with its arguments)."""
 
 
 FUNNEL = ["funnel", "--steps", STEPS, "--window", "1d"]
@@ -145,7 +152,7 @@ def check(
         ours.write_bytes(measure(jk).stdout)
         agreeing = {}
         for script, extra in peers:
-            command = [sys.executable, str(SHARED / script), str(path), *peer_map, *extra]
+            command = [sys.executable, str(_script(script)), str(path), *peer_map, *extra]
             theirs = Path(folder) / "peer.json"
             theirs.write_bytes(measure(command).stdout)
             same = subprocess.run(
@@ -160,6 +167,12 @@ def check(
             else:
                 print(f"  {case}: {name} disagrees, left out: {same.stdout.strip()}")
     return jk, agreeing
+
+
+def _script(name: str) -> Path:
+    """A peer script: ../shared/bench/'s, else bench/'s own (``paths_duckdb.py``)."""
+    shared = SHARED / name
+    return shared if shared.exists() else Path(__file__).resolve().parent / name
 
 
 def bench(case: str, path: Path, peer_map: list[str], jk_args: list[str], pairs: int) -> None:

@@ -52,6 +52,9 @@ TWIN_CASES = [
     ["abandonment", SAMPLE, "--breakdown", "device"],
     ["summary", SAMPLE, "--session-gap", "20m", "--session-col", "country"],
     ["retention", SAMPLE, "--value", "revenue"],
+    ["paths", SAMPLE, "--after", "add_to_cart", "--collapse", "--by", "session"],
+    ["paths", SAMPLE, "--before", "purchase", "--depth", "4"],
+    ["paths", SAMPLE, "--dropped-at", "3", "--order", "any", "--collapse"],
 ]
 
 

@@ -207,7 +207,9 @@ def test_markdown_and_html_say_the_same_things(shop_files):
     page = shop_files["report.html"].decode()
     for phrase in ("Weekly report 2026-W11", "20.00", "▲ +10.00", "(+100.0%)", "have not finished"):
         assert phrase in page
-    assert page.count("<svg") == 3 and "<script" not in page
+    # no funnel user stopped with a closed window (the 2 dropped are in progress): no drop-off
+    assert "No funnel drop-off to follow" in page
+    assert page.count("<svg") == 4 and "<script" not in page
     assert "src=" not in page and 'href="http' not in page
 
 
@@ -244,6 +246,8 @@ def test_report_folder_holds_every_file(sample_report):
             "funnel.csv",
             "stages.csv",
             "stage_users.csv",
+            "journey_map.csv",
+            "dropoff_paths.csv",
             "abandonment.csv",
             "retention.csv",
             "trend_funnel.csv",
@@ -275,6 +279,35 @@ def test_each_csv_equals_the_command_for_the_same_period(sample_report, name):
         expected = printed.stdout.decode().splitlines()
         mine = [line.split(",", 1)[1] for line in lines[1:] if line.startswith(f"{period},")]
         assert [lines[0].split(",", 1)[1], *mine] == expected, f"{name} {period}"
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        ("journey_map.csv", ["--stages"]),
+        # W47's largest drop-off is step 2 → 3 (product_view → add_to_cart: funnel.csv)
+        ("dropoff_paths.csv", ["--dropped-at", "3", "--collapse", "--depth", "3", "--top", "10"]),
+    ],
+)
+def test_journey_csvs_equal_paths_for_the_reported_period(sample_report, name, command):
+    since, until = PERIODS["2026-W47"]
+    printed = run("paths", SAMPLE, *command, "--since", since, "--until", until, "--format", "csv")
+    assert printed.returncode == 0, printed.stderr.decode()
+    lines = (sample_report / name).read_text().splitlines()
+    mine = [line.removeprefix("2026-W47,") for line in lines]
+    assert [lines[0].split(",", 1)[1], *mine[1:]] == printed.stdout.decode().splitlines()
+
+
+def test_the_largest_dropoff_is_the_funnels_largest_dropped(sample_report):
+    funnel_rows = [
+        line.split(",") for line in (sample_report / "funnel.csv").read_text().splitlines()
+    ]
+    header = funnel_rows[0]
+    step, dropped = header.index("step"), header.index("dropped")
+    waiting = header.index("in_progress")
+    current = [row for row in funnel_rows[1:] if row[0] == "2026-W47" and row[step] != "1"]
+    closed = {row[step]: int(row[dropped]) - int(row[waiting]) for row in current}
+    assert max(closed, key=lambda k: (closed[k], -int(k))) == "3"
 
 
 def test_retention_csv_is_the_commands_triangle_up_to_the_period(sample_report):

@@ -84,6 +84,8 @@ def test_report_renders_offline_without_errors(report_html, tmp_path):
         "headline",
         "funnel",
         "stages",
+        "journeys",
+        "dropoff",
         "abandonment",
         "retention",
         "trend",
@@ -91,7 +93,7 @@ def test_report_renders_offline_without_errors(report_html, tmp_path):
         "quality",
     ]
     assert facts["scripts"] == 0 and not facts["overflow"]
-    assert len(facts["charts"]) == 3 and all(w > 200 and h > 80 for w, h in facts["charts"])
+    assert len(facts["charts"]) == 5 and all(w > 200 and h > 80 for w, h in facts["charts"])
     assert facts["marks"] > 50
     assert shot.stat().st_size > 50_000
     keep = os.environ.get("JOURNEYKIT_SCREENSHOT_DIR")

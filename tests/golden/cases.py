@@ -76,6 +76,7 @@ def commands(name: str) -> dict[str, list[str]]:
     breakdown = BREAKDOWN.get(name, "channel")
     since, until = SINCE.get(name, SAMPLE_SINCE)
     period = ["--since", since, "--until", until]
+    anchor = "purchase" if name == "completejourney" else "add_to_cart"
     return {
         "funnel": ["funnel", *steps],
         "funnel_session": ["funnel", *steps, "--by", "session"],
@@ -99,6 +100,11 @@ def commands(name: str) -> dict[str, list[str]]:
         "retention": ["retention"],
         "retention_month": ["retention", "--period", "month", "--mode", "unbounded"],
         "retention_revenue": ["retention", "--value", "revenue", "--periods", "4"],
+        "paths_after": ["paths", "--after", anchor],
+        "paths_before": ["paths", "--before", "purchase", "--by", "session", "--collapse"],
+        "paths_dropped": ["paths", "--dropped-at", "2", *steps, "--window", "1h", "--transitions"],
+        "paths_stages": ["paths", "--stages"],
+        "paths_stages_period": ["paths", "--stages", *period],
         "retention_any": [
             "retention",
             "--cohort-event",

@@ -42,6 +42,7 @@ def _register() -> None:
         abandonment_command,
         compare_command,
         funnel_command,
+        paths_command,
         report_command,
         retention_command,
         sample_command,
@@ -57,6 +58,7 @@ def _register() -> None:
         summary_command,
         retention_command,
         compare_command,
+        paths_command,
         report_command,
     ):
         module.register(app)

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from journeykit.engine.group import group_by_key
 from journeykit.engine.keys import Dictionary, NameCodes, key_columns, key_exprs, needs_flag
 from journeykit.engine.stream import KEYS, Chunk, Plan, Stream, per_chunk, read_chunks, stream_of
-from journeykit.engine.units import split_groups
+from journeykit.engine.units import gap_sessions, split_groups
 
 T = TypeVar("T")
 _USER = "__user"
@@ -93,12 +93,13 @@ class Sequences:
         codes = self.chunk[name][self.order[positions]]
         return self.dictionaries[name].values().gather(codes).alias(name)
 
-    def split(self, names: tuple[str, ...], extra: NDArray[np.int64] | None = None) -> "Sequences":
-        """Units = (user, the values of key columns ``names``, ``extra``), e.g. sessions:
-        events of a unit stay in (time, row) order. ``extra`` is one value per event in unit
-        order."""
+    def split(self, names: tuple[str, ...], gap: int | None = None) -> "Sequences":
+        """Units = (user, the values of key columns ``names``), e.g. sessions, and with ``gap``
+        (µs) the sessions of the inactivity rule (SPEC §3) of each user: events of a unit stay
+        in (time, row) order."""
         matrix = self.keys(*names)
-        if extra is not None:
+        if gap is not None:
+            extra = gap_sessions(self.starts, self.time, gap)
             matrix = np.ascontiguousarray(np.column_stack([matrix, extra.view(np.uint64)]))
         if matrix.shape[1] == 0:
             return self

@@ -146,32 +146,33 @@ class Dictionary:
 def _lookup(
     hashes: NDArray[np.uint64],
     table_hashes: NDArray[np.uint64],
-    table_codes: NDArray[np.uint8],
+    table_codes: NDArray[np.unsignedinteger],
     default: int,
-) -> NDArray[np.uint8]:
-    """The code of each hash in a small open-addressing table (``default`` when absent)."""
-    codes = np.empty(hashes.shape[0], np.uint8)
+    free: int,
+    codes: NDArray[np.unsignedinteger],
+) -> None:
+    """``codes[row]``: the code of each hash in a small open-addressing table (``default``
+    when absent; a ``free`` slot holds no name)."""
     mask = np.uint64(table_hashes.shape[0] - 1)
     for row in range(hashes.shape[0]):
         h = hashes[row]
         slot = h & mask
-        code = np.uint8(default)
-        while table_codes[slot] != _FREE:
+        code = default
+        while table_codes[slot] != free:
             if table_hashes[slot] == h:
                 code = table_codes[slot]
                 break
             slot = (slot + np.uint64(1)) & mask
         codes[row] = code
-    return codes
 
 
-_FREE = 255
 _NAME_SEED = 0x6A6B_0003
 
 
 class NameCodes:
-    """A small code (0…254) for each event name: Polars hashes the names (one pass, far cheaper
-    than comparing every row with every name), a kernel looks the hashes up.
+    """A small code for each event name (``uint8`` for codes up to 254, else ``uint16`` up to
+    65,534): Polars hashes the names (one pass, far cheaper than comparing every row with every
+    name), a kernel looks the hashes up.
 
     >>> codes = NameCodes({"purchase": 3, "search": 1}, default=0)
     >>> codes.of(pl.select(codes.expr(pl.lit(pl.Series(["search", "view"])))).to_series())
@@ -186,11 +187,16 @@ class NameCodes:
         capacity = 16
         while capacity < 2 * len(names):
             capacity *= 2
+        largest = max(names.values(), default=0)
+        dtype = np.uint8 if largest < 255 and default <= 255 else np.uint16
+        if largest >= np.iinfo(np.uint16).max:
+            raise ValueError(f"{largest + 1} event name codes: at most 65,535 are possible")
+        free = self.free = int(np.iinfo(dtype).max)
         self.hashes = np.zeros(capacity, np.uint64)
-        self.codes = np.full(capacity, _FREE, np.uint8)
+        self.codes: NDArray[np.unsignedinteger] = np.full(capacity, free, dtype)
         for h, code in zip(hashes.tolist(), names.values(), strict=True):
             slot = h % capacity
-            while self.codes[slot] != _FREE:
+            while self.codes[slot] != free:
                 slot = (slot + 1) % capacity
             self.hashes[slot], self.codes[slot] = h, code
 
@@ -199,6 +205,8 @@ class NameCodes:
         """What Polars computes for each event: the name's hash."""
         return event.hash(_NAME_SEED)
 
-    def of(self, hashes: pl.Series) -> NDArray[np.uint8]:
+    def of(self, hashes: pl.Series) -> NDArray[np.unsignedinteger]:
         """The code of each hashed name."""
-        return _lookup(hashes.to_numpy(), self.hashes, self.codes, self.default)
+        codes = np.empty(hashes.len(), self.codes.dtype)
+        _lookup(hashes.to_numpy(), self.hashes, self.codes, self.default, self.free, codes)
+        return codes

@@ -1,6 +1,7 @@
 """``funnel(log, spec)``: per-unit levels from the sequence engine, then the table of SPEC §4."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 import polars as pl
@@ -15,7 +16,6 @@ from journeykit.engine.funnel import (
     searching_levels,
     strict_levels,
 )
-from journeykit.engine.units import gap_sessions
 from journeykit.funnel.spec import FunnelSpec
 from journeykit.funnel.table import funnel_table
 from journeykit.load.events import EventLog
@@ -129,16 +129,39 @@ def _read(log: EventLog, spec: FunnelSpec, codes: Codes) -> EventRead:
     """What the engine reads: the step events (every event for strict order and gap sessions),
     each with its step code; the session and held value split users into units."""
     frame = log.frame if _needs_all_events(log, spec) else log.events(list(codes.names))
-    never_null = frozenset() if log.profile.session_nulls else frozenset({"session"})
-    read = EventRead(frame, log.label, never_null=never_null, names=codes.names, unnamed=OTHER)
-    read = read.with_keys(*_splits(log, spec))
+    units = unit_keys(log, spec.by, spec.session_gap, spec.hold)
+    read = unit_read(log, frame, units, codes.names, OTHER)
     return read.with_values(spec.breakdown) if spec.breakdown is not None else read
 
 
-def _splits(log: EventLog, spec: FunnelSpec) -> tuple[str, ...]:
-    """The columns whose values split a user's events into units (besides gap sessions)."""
-    by_session = ("session",) if spec.by == "session" and log.has_sessions else ()
-    return by_session + ((spec.hold,) if spec.hold is not None else ())
+def unit_read(
+    log: EventLog, frame: pl.LazyFrame, units: "UnitKeys", names: dict[str, int], unnamed: int
+) -> EventRead:
+    """The events of ``frame`` with their name codes (``names``; ``unnamed`` for the others)
+    and the key columns of ``units``."""
+    never_null = frozenset() if log.profile.session_nulls else frozenset({"session"})
+    read = EventRead(frame, log.label, never_null=never_null, names=names, unnamed=unnamed)
+    return read.with_keys(*units.columns)
+
+
+@dataclass(frozen=True)
+class UnitKeys:
+    """How a chunk's users become units (SPEC §4 ``--by``, ``--hold``): the key columns that
+    split them, and the inactivity gap (µs) of sessions when the log has no session column."""
+
+    columns: tuple[str, ...] = ()
+    gap: int | None = None
+
+    def of(self, seq: Sequences) -> Sequences:
+        return seq.split(self.columns, self.gap)
+
+
+def unit_keys(log: EventLog, by: str, session_gap: timedelta, hold: str | None = None) -> UnitKeys:
+    """The ``UnitKeys`` of units ``by`` user or session, each held at one value of ``hold``."""
+    sessions = by == "session"
+    columns = ("session",) if sessions and log.has_sessions else ()
+    gap = int(session_gap.total_seconds() * MICROS) if sessions and not log.has_sessions else None
+    return UnitKeys(columns + ((hold,) if hold is not None else ()), gap)
 
 
 def unit_levels(log: EventLog, spec: FunnelSpec, trend: Trend | None = None) -> pl.DataFrame:
@@ -148,24 +171,20 @@ def unit_levels(log: EventLog, spec: FunnelSpec, trend: Trend | None = None) -> 
     last_us = epoch_us(log.profile.last) if log.profile.last is not None else None
     codes = codes_of(spec)
     read = _read(log, spec, codes)
-    gap = int(spec.session_gap.total_seconds() * MICROS)
-    split_gaps = spec.by == "session" and not log.has_sessions
-    splits = _splits(log, spec)
+    units = unit_keys(log, spec.by, spec.session_gap, spec.hold)
     rows = log.rows_estimate(None if _needs_all_events(log, spec) else set(codes.names))
-    edges = trend.edges() if trend is not None else _entry_range(spec)
+    edges = trend.edges() if trend is not None else entry_range(spec)
     results = read_sequences(
         read,
         rows,
-        lambda seq: _chunk_levels(
-            seq, spec, codes, last_us, gap if split_gaps else None, splits, edges, trend is not None
-        ),
+        lambda seq: _chunk_levels(units.of(seq), spec, codes, last_us, edges, trend is not None),
         log.profile.user_range,
     )
     frames = [frame for frame in results if frame.height]
     return pl.concat(frames) if frames else _chunk_levels_empty(spec, read, trend is not None)
 
 
-def _entry_range(spec: FunnelSpec) -> NDArray[np.int64]:
+def entry_range(spec: FunnelSpec) -> NDArray[np.int64]:
     """``[since, until)`` as the one entry period of a funnel without a trend."""
     bounds = np.iinfo(np.int64)
     since = epoch_us(spec.since) if spec.since is not None else bounds.min
@@ -178,22 +197,16 @@ def _chunk_levels(
     spec: FunnelSpec,
     codes: Codes,
     last_us: int | None,
-    gap: int | None,
-    splits: tuple[str, ...],
     edges: NDArray[np.int64],
     periods: bool,
 ) -> pl.DataFrame:
-    extra = None if gap is None else gap_sessions(seq.starts, seq.time, gap)
-    seq = seq.split(splits, extra)
-    window = int(spec.window.total_seconds() * MICROS)
     name: NDArray[np.uint8] = seq.column("name")
-    _, period, level, chosen, matched, last_start = _levels(seq, name, codes, spec, window, edges)
+    _, period, level, chosen, matched, last_start = levels_of(seq, name, codes, spec, edges)
     # The matched events' times in time order (``any`` matches steps in any order).
     times = np.sort(np.where(matched >= 0, seq.time[np.maximum(matched, 0)], _LATEST), axis=1)
     n = len(spec.steps)
-    ends = last_us if last_us is not None else 0
     columns: dict[str, object] = {"period_index": period} if periods else {}
-    columns |= {"level": level, "in_progress": (level < n) & (last_start + window > ends)}
+    columns |= {"level": level, "in_progress": in_progress(spec, level, last_start, last_us)}
     for k in range(2, n + 1):
         columns[f"gap_{k}"] = times[:, k - 1] - times[:, k - 2]
         columns[f"total_{k}"] = times[:, k - 1] - times[:, 0]
@@ -205,15 +218,27 @@ def _chunk_levels(
     return frame
 
 
-def _levels(
+def in_progress(
+    spec: FunnelSpec, level: NDArray[np.uint8], last_start: NDArray[np.int64], last_us: int | None
+) -> NDArray[np.bool_]:
+    """Units still in progress (SPEC §4): not complete, and the window of their last in-range
+    step-1 event (``last_start``, µs) ends after the data's last instant ``last_us``."""
+    ends = last_us if last_us is not None else 0
+    window = int(spec.window.total_seconds() * MICROS)
+    still: NDArray[np.bool_] = (level < len(spec.steps)) & (last_start + window > ends)
+    return still
+
+
+def levels_of(
     seq: Sequences,
     name: NDArray[np.uint8],
     codes: Codes,
     spec: FunnelSpec,
-    window: int,
     edges: NDArray[np.int64],
 ) -> Levels:
-    """The kernel of the funnel's order, steps and exclusions (``journeykit.engine.funnel``)."""
+    """The kernel of the funnel's order, steps and exclusions (``journeykit.engine.funnel``)
+    over the units of ``seq`` (``name``: each event's code of ``codes``)."""
+    window = int(spec.window.total_seconds() * MICROS)
     if spec.order == "strict":
         return strict_levels(seq.starts, seq.time, name, codes.member, window, edges)
     if codes.overlap:

@@ -28,6 +28,14 @@ from journeykit.journey import (
     summary,
 )
 from journeykit.load.events import EventLog
+from journeykit.paths import (
+    JourneyMapResult,
+    JourneyMapSpec,
+    PathsResult,
+    PathsSpec,
+    journey_map,
+    paths,
+)
 from journeykit.periods import Kind, ReportPeriod, containing, last_complete
 from journeykit.retention import RetentionResult, RetentionSpec, retention
 
@@ -93,6 +101,7 @@ class Report:
     triangle: pl.DataFrame
     """The rows of ``retention.table`` the report shows (``triangle_up_to``)."""
     trend: Trends
+    journeys: "Journeys"
     comparison: CompareResult | None = None
     """``compare`` over the period by the log's ``variant`` or ``experiment`` column."""
     notes: tuple[str, ...] = ()
@@ -168,9 +177,51 @@ def build_report(
         cohorts,
         triangle,
         trend,
+        journeys(log, period, spec, current.funnel),
         _comparison(log, period, spec, steps),
         (*log.warnings, *notes, *funnel_notes),
     )
+
+
+DEPTH, PATHS_SHOWN = 3, 10
+"""Events after the largest drop-off the report follows, and the paths it lists."""
+
+
+@dataclass(frozen=True)
+class Journeys:
+    """The reported period's journey map and paths after its funnel's largest drop-off."""
+
+    journey_map: JourneyMapResult
+    dropoff: PathsResult | None
+    """Paths after the largest drop-off (``None`` without a funnel or any drop-off)."""
+
+
+def journeys(
+    log: EventLog, period: ReportPeriod, spec: ReportSpec, funnel: FunnelResult | None
+) -> Journeys:
+    """The journey map of the sessions starting in ``period`` and, with the period's default
+    ``funnel``, the paths after its largest drop-off (repeats collapsed)."""
+    map_spec = JourneyMapSpec(
+        rules=spec.rules, session_gap=spec.session_gap, since=period.since, until=period.until
+    )
+    stages = journey_map(log, map_spec)
+    step = _largest_dropoff(funnel.table) if funnel is not None else None
+    if funnel is None or step is None:
+        return Journeys(stages, None)
+    paths_spec = PathsSpec(
+        dropped_at=step, funnel=funnel.spec, depth=DEPTH, top=PATHS_SHOWN, collapse=True
+    )
+    return Journeys(stages, paths(log, paths_spec))
+
+
+def _largest_dropoff(table: pl.DataFrame) -> int | None:
+    """The step K ≥ 2 with the most units dropped before it whose window has closed (row K's
+    ``dropped`` less its ``in_progress``; the earliest of ties), ``None`` when there is none."""
+    closed = table.filter(pl.col("step") >= 2).with_columns(
+        (pl.col("dropped") - pl.col("in_progress")).alias("closed")
+    )
+    rows = closed.sort(["closed", "step"], descending=[True, False])
+    return int(rows["step"][0]) if rows.height and rows["closed"][0] > 0 else None
 
 
 EXPERIMENT_COLUMNS = ("variant", "experiment")

@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING, Any
 from journeykit.output.human import percent
 from journeykit.periods import ReportPeriod
 from journeykit.report.build import Report
+from journeykit.report.style import FONT
 
 if TYPE_CHECKING:
     import altair as alt
 
 CURRENT, PREVIOUS = "#2563eb", "#cbd5e1"
-FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
-"""Liberation Sans has Arial's metrics, so text measured here fits wherever the page is read."""
 WIDTH = 680
 
 

@@ -26,7 +26,6 @@ from journeykit.report.compare import (
     tone,
     value_text,
 )
-from journeykit.report.quality import quality_notes
 
 
 @dataclass(frozen=True)
@@ -62,19 +61,6 @@ class Section:
     legend: str = ""
     """Under the tables: how to read them."""
     notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-def sections(report: Report) -> list[Section]:
-    return [
-        headline_section(report),
-        funnel_section(report),
-        stages_section(report),
-        abandonment_section(report),
-        retention_section(report),
-        trend_section(report),
-        *([comparison_section(report)] if report.comparison is not None else []),
-        Section("quality", "Data quality", notes=tuple(quality_notes(report))),
-    ]
 
 
 def title(report: Report) -> str:

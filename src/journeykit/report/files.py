@@ -26,6 +26,9 @@ def report_tables(report: Report) -> dict[str, pl.DataFrame]:
         tables["funnel"] = per_period(report, _funnel_table)
     tables["stages"] = per_period(report, lambda f: f.stages.sessions)
     tables["stage_users"] = per_period(report, lambda f: f.stages.users)
+    tables["journey_map"] = _of_period(report, report.journeys.journey_map.table)
+    if report.journeys.dropoff is not None:
+        tables["dropoff_paths"] = _of_period(report, report.journeys.dropoff.table)
     tables["abandonment"] = per_period(report, lambda f: f.abandonment.table)
     tables["retention"] = report.triangle
     if report.trend.funnel is not None:
@@ -34,6 +37,11 @@ def report_tables(report: Report) -> dict[str, pl.DataFrame]:
     if report.comparison is not None:
         tables["comparison"] = report.comparison.table
     return tables
+
+
+def _of_period(report: Report, table: pl.DataFrame) -> pl.DataFrame:
+    """A table of the reported period, with its ``period`` column first."""
+    return table.select(pl.lit(report.period.id).alias("period"), pl.all())
 
 
 def _funnel_table(figures: PeriodFigures) -> pl.DataFrame:

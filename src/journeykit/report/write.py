@@ -15,10 +15,26 @@ from typing import Any
 from journeykit.errors import DataError
 from journeykit.report.build import Report
 from journeykit.report.charts import funnel_chart, retention_chart, stages_chart
-from journeykit.report.content import sections
+from journeykit.report.content import (
+    Section,
+    abandonment_section,
+    comparison_section,
+    funnel_section,
+    headline_section,
+    retention_section,
+    stages_section,
+    trend_section,
+)
 from journeykit.report.files import csv_bytes, json_bytes, report_tables, summary_document
 from journeykit.report.html import render_html
+from journeykit.report.journeys import (
+    dropoff_chart,
+    dropoff_section,
+    journey_map_chart,
+    journey_map_section,
+)
 from journeykit.report.markdown import render_markdown
+from journeykit.report.quality import quality_notes
 
 
 def report_files(
@@ -31,6 +47,8 @@ def report_files(
     charts = {
         "funnel": funnel_chart(report),
         "stages": stages_chart(report),
+        "journeys": journey_map_chart(report.journeys),
+        "dropoff": dropoff_chart(report.journeys),
         "retention": retention_chart(report),
     }
     return {
@@ -39,6 +57,23 @@ def report_files(
         **tables,
         "summary.json": json_bytes(summary_document(report, inputs, stamp)),
     }
+
+
+def sections(report: Report) -> list[Section]:
+    """The report's sections, in page order (assembled here rather than in ``content``, which
+    ``journeys`` builds on)."""
+    return [
+        headline_section(report),
+        funnel_section(report),
+        stages_section(report),
+        journey_map_section(report.journeys, report.period),
+        dropoff_section(report.journeys),
+        abandonment_section(report),
+        retention_section(report),
+        trend_section(report),
+        *([comparison_section(report)] if report.comparison is not None else []),
+        Section("quality", "Data quality", notes=tuple(quality_notes(report))),
+    ]
 
 
 def write_report(
