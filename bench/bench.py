@@ -15,12 +15,13 @@ Shapes: ``sample`` is ``journeykit sample`` scaled up (``../shared/bench/gen_sam
 The peers are the scripts in ``../shared/bench/`` (DuckDB backward ASOF and ClickHouse
 ``windowFunnel`` via chdb for the funnel, DuckDB and plain Polars for retention, DuckDB SQL for
 stages, abandonment and summary; ``bench/paths_duckdb.py``, DuckDB ``lead()`` windows, for
-``paths --after add_to_cart --depth 3``). Every command first runs once per engine and
-``../shared/bench/same.py`` checks that each peer printed journeykit's numbers; a peer that
-disagrees is reported and left out. Then ``--pairs`` rounds alternate journeykit and each peer
-(whole processes, as a user runs them); the figures are medians over the rounds: wall time, CPU
-time / wall (cores used), peak RSS, and the ratio to the fastest peer (median of the per-round
-ratios). Needs ``pip install -e .[bench]``.
+``paths --after add_to_cart --depth 3``; ``bench/attribution_duckdb.py``, a range join of orders
+to sessions, for ``attribution``'s first, last and linear models). Every command first runs once
+per engine and ``../shared/bench/same.py`` checks that each peer printed journeykit's numbers; a
+peer that disagrees is reported and left out. Then ``--pairs`` rounds alternate journeykit and
+each peer (whole processes, as a user runs them); the figures are medians over the rounds: wall
+time, CPU time / wall (cores used), peak RSS, and the ratio to the fastest peer (median of the
+per-round ratios). Needs ``pip install -e .[bench]``.
 
 ``--overhead`` measures journeykit against itself instead: a capability against the plain command
 it extends (``trend``: ``funnel --trend week`` against ``funnel``; ``compare``: ``compare
@@ -69,6 +70,7 @@ CASES = {
     "stages": (["stages", "--by", "session"], [("stages_duckdb.py", [])]),
     "abandonment": (["abandonment"], [("abandonment_duckdb.py", [])]),
     "summary": (["summary"], [("summary_duckdb.py", [])]),
+    "attribution": (["attribution"], [("attribution_duckdb.py", [])]),
     "paths": (
         ["paths", "--after", "add_to_cart", "--depth", "3"],
         [("paths_duckdb.py", ["--after", "add_to_cart", "--depth", "3"])],
@@ -76,6 +78,9 @@ CASES = {
 }
 """case → (journeykit's arguments, the peers: a script of ../shared/bench/, or of bench/ when
 there is none there, with its arguments)."""
+COMPARED = {"attribution": ("model", {"first", "last", "linear"})}
+"""case → (column, values): the rows of journeykit's output the peers compute (journeykit is
+timed on every row)."""
 
 
 FUNNEL = ["funnel", "--steps", STEPS, "--window", "1d"]
@@ -149,7 +154,7 @@ def check(
     jk[0] = str(Path(sys.executable).parent / "journeykit")
     with tempfile.TemporaryDirectory() as folder:
         ours = Path(folder) / "journeykit.csv"
-        ours.write_bytes(measure(jk).stdout)
+        ours.write_bytes(_compared(case, measure(jk).stdout))
         agreeing = {}
         for script, extra in peers:
             command = [sys.executable, str(_script(script)), str(path), *peer_map, *extra]
@@ -167,6 +172,17 @@ def check(
             else:
                 print(f"  {case}: {name} disagrees, left out: {same.stdout.strip()}")
     return jk, agreeing
+
+
+def _compared(case: str, csv: bytes) -> bytes:
+    """The lines of journeykit's CSV that the peers of ``case`` compute (``COMPARED``)."""
+    if case not in COMPARED:
+        return csv
+    column, values = COMPARED[case]
+    header, *rows = csv.decode().splitlines()
+    index = header.split(",").index(column)
+    kept = [row for row in rows if row.split(",")[index] in values]
+    return ("\n".join([header, *kept]) + "\n").encode()
 
 
 def _script(name: str) -> Path:

@@ -55,6 +55,7 @@ TWIN_CASES = [
     ["paths", SAMPLE, "--after", "add_to_cart", "--collapse", "--by", "session"],
     ["paths", SAMPLE, "--before", "purchase", "--depth", "4"],
     ["paths", SAMPLE, "--dropped-at", "3", "--order", "any", "--collapse"],
+    ["attribution", SAMPLE, "--lookback", "3d", "--half-life", "12h"],
 ]
 
 

@@ -249,6 +249,7 @@ def test_report_folder_holds_every_file(sample_report):
             "journey_map.csv",
             "dropoff_paths.csv",
             "abandonment.csv",
+            "attribution.csv",
             "retention.csv",
             "trend_funnel.csv",
             "trend_summary.csv",
@@ -265,6 +266,7 @@ COMMANDS = {
     "stages.csv": ["stages"],
     "stage_users.csv": ["stages", "--by", "user"],
     "abandonment.csv": ["abandonment"],
+    "attribution.csv": ["attribution"],
 }
 
 

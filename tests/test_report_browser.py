@@ -87,6 +87,7 @@ def test_report_renders_offline_without_errors(report_html, tmp_path):
         "journeys",
         "dropoff",
         "abandonment",
+        "touchpoints",
         "retention",
         "trend",
         "comparison",

@@ -46,6 +46,8 @@ class ColumnsConfig(_Frozen):
     quantity: str | None = None
     revenue: str | None = None
     order: str | None = None
+    touch: str | None = None
+    """The touch column of ``journeykit attribution`` (``--touch``)."""
 
 
 class FunnelConfig(_Frozen):

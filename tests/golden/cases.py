@@ -59,6 +59,13 @@ SINCE = {
     "completejourney": ("2017-03-01", "2017-06-01"),
 }
 SAMPLE_SINCE = ("2026-10-12", "2026-10-26")
+TOUCH = {
+    "rees46": "category_code",
+    "rees46_parquet": "brand",
+    "taobao_prefix": "category_id",
+    "taobao_slice": "category_id",
+    "completejourney": "store_id",
+}
 
 
 def _funnel_steps(name: str) -> list[str]:
@@ -77,6 +84,7 @@ def commands(name: str) -> dict[str, list[str]]:
     since, until = SINCE.get(name, SAMPLE_SINCE)
     period = ["--since", since, "--until", until]
     anchor = "purchase" if name == "completejourney" else "add_to_cart"
+    touch = ["--touch", TOUCH[name]] if name in TOUCH else []
     return {
         "funnel": ["funnel", *steps],
         "funnel_session": ["funnel", *steps, "--by", "session"],
@@ -105,6 +113,18 @@ def commands(name: str) -> dict[str, list[str]]:
         "paths_dropped": ["paths", "--dropped-at", "2", *steps, "--window", "1h", "--transitions"],
         "paths_stages": ["paths", "--stages"],
         "paths_stages_period": ["paths", "--stages", *period],
+        "attribution": ["attribution", *touch],
+        "attribution_period": [
+            "attribution",
+            *touch,
+            *period,
+            "--model",
+            "time_decay",
+            "--lookback",
+            "1d",
+            "--half-life",
+            "6h",
+        ],
         "retention_any": [
             "retention",
             "--cohort-event",

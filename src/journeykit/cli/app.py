@@ -40,6 +40,7 @@ def _root(
 def _register() -> None:
     from journeykit.cli import (
         abandonment_command,
+        attribution_command,
         compare_command,
         funnel_command,
         paths_command,
@@ -59,6 +60,7 @@ def _register() -> None:
         retention_command,
         compare_command,
         paths_command,
+        attribution_command,
         report_command,
     ):
         module.register(app)

@@ -68,7 +68,13 @@ def report(
     log = inputs.load()
     chosen = choose_period(log, period, inputs.tz, inputs.instant(at, "--at"))
     rules, warnings = resolve_rules(log, inputs.settings().stages)
-    spec = ReportSpec(period=period, tz=inputs.tz, session_gap=inputs.gap(), rules=rules)
+    spec = ReportSpec(
+        period=period,
+        tz=inputs.tz,
+        session_gap=inputs.gap(),
+        rules=rules,
+        touch=inputs.settings().columns.touch,
+    )
     result = build_report(log, chosen, spec, notes=tuple(warnings))
     folder = write_report(result, out, _invocation(inputs, period, at), _now() if stamp else None)
     if print_path:

@@ -607,13 +607,15 @@ def order_rows(
     b_value: NDArray[np.float64],
     b_sessions: NDArray[np.uint64],
     b_orders: NDArray[np.uint64],
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """The user (index) and order (0, 1, … in the order they happen within the user) of every
-    purchase row (inputs as ``user_facts``)."""
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """The user (index), order (0, 1, … in the order they happen within the user) and session
+    (0, 1, … within the user, in order of first event: ``user_facts``' rows of the user) of
+    every purchase row (inputs as ``user_facts``)."""
     scratch = _scratch(starts, b_starts, b_orders.shape[1], b_time.shape[0])
     table, touched, session_of, purchase_session, order_keys = scratch[:5]
     order_of, order_time, order_session, order_value = scratch[5:]
     user, order = np.empty(b_time.shape[0], np.int64), np.empty(b_time.shape[0], np.int64)
+    session = np.empty(b_time.shape[0], np.int64)
     for u in range(starts.shape[0] - 1):
         lo, hi, blo, bhi = starts[u], starts[u + 1], b_starts[u], b_starts[u + 1]
         count = _user_sessions(lo, hi, fields, sessions, gap, table, touched, session_of)
@@ -628,5 +630,5 @@ def order_rows(
             order_of, order_time, order_session, order_value,
         )  # fmt: skip
         for b in range(blo, bhi):
-            user[b], order[b] = u, order_of[b - blo]
-    return user, order
+            user[b], order[b], session[b] = u, order_of[b - blo], purchase_session[b - blo]
+    return user, order, session

@@ -90,8 +90,9 @@ class Sessions:
     def _no_cart(self) -> NDArray[np.float64]:
         return np.zeros(self.partials["fields"].shape[0])
 
-    def orders(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """``journeykit.engine.facts.order_rows`` of this chunk: (user, order) per purchase."""
+    def orders(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """``journeykit.engine.facts.order_rows`` of this chunk: (user, order, session) per
+        purchase row."""
         p, b = self.partials, self.purchases
         return order_rows(
             self.starts, p["fields"], p["sessions"], self.gap, self.b_starts, b["time"],
@@ -100,8 +101,13 @@ class Sessions:
 
     def value(self, name: str, partials: NDArray[np.int64]) -> pl.Series:
         """Column ``name``'s value on the first event of each of ``partials``."""
-        codes = self.partials["codes"][partials, self.values.index(name)]
-        return self.dictionaries[name].values().gather(codes).alias(name)
+        return self.dictionaries[name].values().gather(self.codes(name, partials)).alias(name)
+
+    def codes(self, name: str, partials: NDArray[np.int64]) -> NDArray[np.uint32]:
+        """The code of column ``name``'s value on the first event of each of ``partials``: the
+        same value has the same code in every chunk of a read (``dictionaries[name]``)."""
+        codes: NDArray[np.uint32] = self.partials["codes"][partials, self.values.index(name)]
+        return codes
 
 
 def read_sessions(

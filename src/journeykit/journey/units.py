@@ -18,6 +18,7 @@ strictly after the session's last event; null otherwise), and ``split`` (with
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -83,6 +84,7 @@ class UnitOptions:
 
 
 Reduce = Callable[[pl.LazyFrame], pl.DataFrame]
+T = TypeVar("T")
 
 
 def session_facts(
@@ -98,7 +100,7 @@ def session_facts(
         facts = _facts_frame(chunk, log, options)
         return facts.collect() if reduce is None else reduce(facts)
 
-    return pl.concat(_read_sessions(log, options, compute))
+    return pl.concat(read_session_chunks(log, options, compute))
 
 
 def orders_of(log: EventLog, options: UnitOptions) -> pl.DataFrame:
@@ -107,32 +109,43 @@ def orders_of(log: EventLog, options: UnitOptions) -> pl.DataFrame:
     order they happen."""
 
     def compute(chunk: Sessions) -> pl.DataFrame:
-        user, order = chunk.orders()
-        bought = chunk.purchases
-        rows = pl.DataFrame(
-            {"user": user, "order": order, "time": bought["time"], "value": bought["value"]}
-        ).with_columns(pl.col("time").cast(_UTC))
-        value = pl.col("value").sum() if log.has_money else pl.lit(None, pl.Float64)
-        placed = rows.group_by("user", "order", maintain_order=True).agg(
-            pl.col("time").first(), value.alias("value")
-        )
+        placed = placed_orders(chunk, money=log.has_money)
         users = chunk.starts[placed["user"].to_numpy()]
-        return placed.with_columns(chunk.value("user", users))
+        return placed.with_columns(pl.col("time").cast(_UTC), chunk.value("user", users))
 
     options = UnitOptions(
         session_gap=options.session_gap, events_in=options.events_in, moments=(), cart_value=False
     )
-    frames = _read_sessions(log, options, compute, values=("user",))
+    frames = read_session_chunks(log, options, compute, values=("user",))
     return pl.concat(frames).select("user", "time", "value")
 
 
-def _read_sessions(
+def placed_orders(chunk: Sessions, *, money: bool) -> pl.DataFrame:
+    """A chunk's orders (SPEC §3), each user's in the order they happen: ``user`` (index in the
+    chunk), ``order``, ``time`` (of its first purchase row, µs), ``value`` (the sum over its rows;
+    null without ``money``) and ``session`` (its first row's, an index within the user in order
+    of first event)."""
+    user, order, session = chunk.orders()
+    bought = chunk.purchases
+    rows = pl.DataFrame(
+        {"user": user, "order": order, "time": bought["time"], "value": bought["value"]}
+        | {"session": session}
+    )
+    value = pl.col("value").sum() if money else pl.lit(None, pl.Float64)
+    return rows.group_by("user", "order", maintain_order=True).agg(
+        pl.col("time").first(), value.alias("value"), pl.col("session").first()
+    )
+
+
+def read_session_chunks(
     log: EventLog,
     options: UnitOptions,
-    compute: Callable[[Sessions], pl.DataFrame],
+    compute: Callable[[Sessions], T],
     values: tuple[str, ...] = (),
-) -> list[pl.DataFrame]:
-    """Every event (in ``options.events_in``) read once for ``compute``."""
+) -> list[T]:
+    """Every event (in ``options.events_in``) read once for ``compute``, chunk by chunk of
+    whole users; ``values``: the columns whose value on each session's first event
+    ``Sessions.value`` gives."""
     frame = log.frame
     period = options.events_in
     if period.bounded:

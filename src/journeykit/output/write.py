@@ -30,7 +30,7 @@ _EXTENSIONS: dict[str, Format] = {
     ".parquet": "parquet",
     ".txt": "table",
 }
-DECIMALS = {"rate": 6, "seconds": 3, "money": 2}
+DECIMALS = {"rate": 6, "seconds": 3, "money": 2, "credit": 3}
 MONEY_COLUMNS = {
     "value_at_risk",
     "recovered_revenue",
@@ -46,17 +46,19 @@ RATE_COLUMNS = {"diff", "diff_low", "diff_high", "relative_lift"}
 
 
 def column_kind(name: str) -> str | None:
-    """``rate``, ``seconds``, ``money`` or ``p`` (a p-value: ``%.6g`` in text formats, SPEC §12)
-    for the columns whose precision the SPEC fixes."""
+    """``rate``, ``seconds``, ``money``, ``credit`` (attributed conversions, SPEC §15) or ``p``
+    (a p-value: ``%.6g`` in text formats, SPEC §12) for the columns whose precision the SPEC
+    fixes."""
     if name == "p_value":
         return "p"
+    if name == "conversions":
+        return "credit"
     if "seconds" in name:
         return "seconds"
     if name in MONEY_COLUMNS or name.endswith(("_revenue", "_value")):
         return "money"
-    if name == "share" or "rate" in name or name.startswith("conversion") or name in RATE_COLUMNS:
-        return "rate"
-    return None
+    rate = name.endswith("share") or "rate" in name or name.startswith("conversion")
+    return "rate" if rate or name in RATE_COLUMNS else None
 
 
 def choose_format(requested: Format | None, output: Path | None, *, terminal: bool) -> Format:

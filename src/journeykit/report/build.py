@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from journeykit.attribution import AttributionResult, AttributionSpec, attribution
+from journeykit.attribution.spec import touch_column
 from journeykit.compare import CompareResult, CompareSpec, compare
 from journeykit.errors import DataError
 from journeykit.funnel import FunnelResult, FunnelSpec, funnel, resolve_steps
@@ -53,6 +55,8 @@ class ReportSpec(BaseModel):
     recovery_window: timedelta = timedelta(days=7)
     retention_periods: int = Field(default=8, ge=1, le=52)
     trend_periods: int = Field(default=12, ge=2)
+    touch: str | None = None
+    """The touch column of the touchpoint section (``None``: detected, SPEC §15)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class PeriodFigures:
     funnel: FunnelResult | None
     stages: StagesResult
     abandonment: AbandonmentResult
+    touchpoints: AttributionResult | None = None
+    """Attribution of the period's orders (``None`` when the log has no touch column)."""
 
 
 @dataclass(frozen=True)
@@ -307,7 +313,23 @@ def period_figures(
                 recovery_window=spec.recovery_window, since=since, until=until, session_gap=gap
             ),
         ),
+        touchpoints=_touchpoints(log, period, spec),
     )
+
+
+def _touchpoints(log: EventLog, period: ReportPeriod, spec: ReportSpec) -> AttributionResult | None:
+    """``attribution`` of the orders placed in ``period`` (a detected touch column may be
+    missing: no section; a named one must exist)."""
+    try:
+        touch = touch_column(log, spec.touch)
+    except DataError:
+        if spec.touch is not None:
+            raise
+        return None
+    attribution_spec = AttributionSpec(
+        touch=touch, since=period.since, until=period.until, session_gap=spec.session_gap
+    )
+    return attribution(log, attribution_spec)
 
 
 def _rows_of(table: pl.DataFrame | None, period: ReportPeriod) -> pl.DataFrame | None:

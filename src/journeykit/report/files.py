@@ -30,6 +30,8 @@ def report_tables(report: Report) -> dict[str, pl.DataFrame]:
     if report.journeys.dropoff is not None:
         tables["dropoff_paths"] = _of_period(report, report.journeys.dropoff.table)
     tables["abandonment"] = per_period(report, lambda f: f.abandonment.table)
+    if report.current.touchpoints is not None:
+        tables["attribution"] = per_period(report, _attribution_table)
     tables["retention"] = report.triangle
     if report.trend.funnel is not None:
         tables["trend_funnel"] = report.trend.funnel
@@ -37,6 +39,11 @@ def report_tables(report: Report) -> dict[str, pl.DataFrame]:
     if report.comparison is not None:
         tables["comparison"] = report.comparison.table
     return tables
+
+
+def _attribution_table(figures: PeriodFigures) -> pl.DataFrame:
+    assert figures.touchpoints is not None
+    return figures.touchpoints.table
 
 
 def _of_period(report: Report, table: pl.DataFrame) -> pl.DataFrame:

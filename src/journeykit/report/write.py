@@ -35,6 +35,7 @@ from journeykit.report.journeys import (
 )
 from journeykit.report.markdown import render_markdown
 from journeykit.report.quality import quality_notes
+from journeykit.report.touchpoints import touchpoints_section
 
 
 def report_files(
@@ -69,6 +70,7 @@ def sections(report: Report) -> list[Section]:
         journey_map_section(report.journeys, report.period),
         dropoff_section(report.journeys),
         abandonment_section(report),
+        touchpoints_section(report),
         retention_section(report),
         trend_section(report),
         *([comparison_section(report)] if report.comparison is not None else []),
