@@ -16,7 +16,8 @@ The peers are the scripts in ``../shared/bench/`` (DuckDB backward ASOF and Clic
 ``windowFunnel`` via chdb for the funnel, DuckDB and plain Polars for retention, DuckDB SQL for
 stages, abandonment and summary; ``bench/paths_duckdb.py``, DuckDB ``lead()`` windows, for
 ``paths --after add_to_cart --depth 3``; ``bench/attribution_duckdb.py``, a range join of orders
-to sessions, for ``attribution``'s first, last and linear models). Every command first runs once
+to sessions, for ``attribution``'s first, last and linear models; ``bench/segments_duckdb.py`` for
+``segments --by rfm``). Every command first runs once
 per engine and ``../shared/bench/same.py`` checks that each peer printed journeykit's numbers; a
 peer that disagrees is reported and left out. Then ``--pairs`` rounds alternate journeykit and
 each peer (whole processes, as a user runs them); the figures are medians over the rounds: wall
@@ -71,6 +72,7 @@ CASES = {
     "abandonment": (["abandonment"], [("abandonment_duckdb.py", [])]),
     "summary": (["summary"], [("summary_duckdb.py", [])]),
     "attribution": (["attribution"], [("attribution_duckdb.py", [])]),
+    "segments": (["segments", "--by", "rfm"], [("segments_duckdb.py", [])]),
     "paths": (
         ["paths", "--after", "add_to_cart", "--depth", "3"],
         [("paths_duckdb.py", ["--after", "add_to_cart", "--depth", "3"])],

@@ -56,6 +56,7 @@ TWIN_CASES = [
     ["paths", SAMPLE, "--before", "purchase", "--depth", "4"],
     ["paths", SAMPLE, "--dropped-at", "3", "--order", "any", "--collapse"],
     ["attribution", SAMPLE, "--lookback", "3d", "--half-life", "12h"],
+    ["segments", SAMPLE, "--by", "rfm"],
 ]
 
 

@@ -250,6 +250,8 @@ def test_report_folder_holds_every_file(sample_report):
             "dropoff_paths.csv",
             "abandonment.csv",
             "attribution.csv",
+            "segments_lifecycle.csv",
+            "segments_rfm.csv",
             "retention.csv",
             "trend_funnel.csv",
             "trend_summary.csv",
@@ -268,6 +270,18 @@ COMMANDS = {
     "abandonment.csv": ["abandonment"],
     "attribution.csv": ["attribution"],
 }
+AS_OF = {"segments_lifecycle.csv": ["segments"], "segments_rfm.csv": ["segments", "--by", "rfm"]}
+
+
+@pytest.mark.parametrize("name", sorted(AS_OF))
+def test_segment_csvs_equal_the_command_as_of_each_period_end(sample_report, name):
+    lines = (sample_report / name).read_text().splitlines()
+    for period, (_, until) in PERIODS.items():
+        command = [*AS_OF[name], SAMPLE, "--at", until, "--format", "csv"]
+        printed = run(*command)
+        assert printed.returncode == 0, printed.stderr.decode()
+        mine = [line.split(",", 1)[1] for line in lines[1:] if line.startswith(f"{period},")]
+        assert [lines[0].split(",", 1)[1], *mine] == printed.stdout.decode().splitlines()
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -88,6 +88,7 @@ def test_report_renders_offline_without_errors(report_html, tmp_path):
         "dropoff",
         "abandonment",
         "touchpoints",
+        "segments",
         "retention",
         "trend",
         "comparison",

@@ -87,6 +87,9 @@ class Config(_Frozen):
     events: dict[str, list[str]] = {}
     funnels: dict[str, FunnelConfig] = {}
     stages: StagesConfig = StagesConfig()
+    segments: dict[str, str] = {}
+    """Custom segments (SPEC §16): name → a SQL boolean expression over the emit columns, in
+    file order."""
 
 
 def load_config(path: Path | None) -> Config:

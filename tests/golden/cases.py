@@ -125,6 +125,10 @@ def commands(name: str) -> dict[str, list[str]]:
             "--half-life",
             "6h",
         ],
+        "segments": ["segments"],
+        "segments_rfm": ["segments", "--by", "rfm"],
+        "segments_at": ["segments", "--by", "rfm", "--at", until],
+        "segments_emit": ["segments", "--by", "rfm", "--emit", "{out}/emit.csv"],
         "retention_any": [
             "retention",
             "--cohort-event",

@@ -47,6 +47,7 @@ def _register() -> None:
         report_command,
         retention_command,
         sample_command,
+        segments_command,
         stages_command,
         summary_command,
     )
@@ -61,6 +62,7 @@ def _register() -> None:
         compare_command,
         paths_command,
         attribution_command,
+        segments_command,
         report_command,
     ):
         module.register(app)

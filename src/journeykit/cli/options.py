@@ -151,8 +151,9 @@ class InputOptions:
         )
         return load_events(self.paths, options)
 
-    def instant(self, text: str | None, option: str) -> datetime | None:
-        """``--since``/``--until``: a date or date-time; without a zone it is in ``--tz``."""
+    def instant(self, text: str | None, option: str, zone: str | None = None) -> datetime | None:
+        """``--since``/``--until``: a date or date-time; without a zone it is in ``zone``
+        (default ``--tz``)."""
         if text is None:
             return None
         try:
@@ -164,7 +165,7 @@ class InputOptions:
         if moment.tzinfo is None:
             from zoneinfo import ZoneInfo
 
-            moment = moment.replace(tzinfo=ZoneInfo(self.tz))
+            moment = moment.replace(tzinfo=ZoneInfo(zone or self.tz))
         return moment.astimezone(UTC)
 
 

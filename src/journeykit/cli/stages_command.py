@@ -59,7 +59,7 @@ def stages(
     from journeykit.journey.render import render_stages
     from journeykit.output.write import write_table
 
-    emit_format = _emit_format(emit)
+    file_format = emit_format(emit)
     log = inputs.load()
     rules, warnings = resolve_rules(log, inputs.settings().stages)
     start, end = inputs.instant(since, "--since"), inputs.instant(until, "--until")
@@ -75,12 +75,12 @@ def stages(
     )
     output.warn(*log.warnings, *warnings)
     result = compute(log, spec)
-    if emit is not None and emit_format is not None and result.rows is not None:
-        write_table(result.rows, emit_format, emit)
+    if emit is not None and file_format is not None and result.rows is not None:
+        write_table(result.rows, file_format, emit)
     output.emit(result.table, lambda: render_stages(result))
 
 
-def _emit_format(path: Path | None) -> "Format | None":
+def emit_format(path: Path | None) -> "Format | None":
     """The format of ``--emit`` from its extension (a file of rows, never a Rich table)."""
     from journeykit.output.write import choose_format
 

@@ -40,6 +40,7 @@ from journeykit.paths import (
 )
 from journeykit.periods import Kind, ReportPeriod, containing, last_complete
 from journeykit.retention import RetentionResult, RetentionSpec, retention
+from journeykit.segments import SegmentsResult, SegmentsSpec, segments
 
 
 class ReportSpec(BaseModel):
@@ -70,6 +71,8 @@ class PeriodFigures:
     abandonment: AbandonmentResult
     touchpoints: AttributionResult | None = None
     """Attribution of the period's orders (``None`` when the log has no touch column)."""
+    segments: SegmentsResult | None = None
+    """Users as of the period's end, by lifecycle (and RFM: ``segments.run.table_of``)."""
 
 
 @dataclass(frozen=True)
@@ -314,6 +317,7 @@ def period_figures(
             ),
         ),
         touchpoints=_touchpoints(log, period, spec),
+        segments=segments(log, SegmentsSpec(at=until, session_gap=gap)),
     )
 
 

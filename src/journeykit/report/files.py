@@ -8,6 +8,7 @@ that period, formatted by the same output layer (``journeykit.output.write``).
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -17,6 +18,7 @@ from journeykit.output.write import machine_frame, serialize
 from journeykit.periods import ReportPeriod
 from journeykit.report.build import PeriodFigures, Report
 from journeykit.report.compare import ABANDONMENT, HEADLINE, Change, Figure
+from journeykit.report.segments import segments_table
 
 
 def report_tables(report: Report) -> dict[str, pl.DataFrame]:
@@ -30,6 +32,8 @@ def report_tables(report: Report) -> dict[str, pl.DataFrame]:
     if report.journeys.dropoff is not None:
         tables["dropoff_paths"] = _of_period(report, report.journeys.dropoff.table)
     tables["abandonment"] = per_period(report, lambda f: f.abandonment.table)
+    for by in ("lifecycle", "rfm"):
+        tables[f"segments_{by}"] = per_period(report, partial(segments_table, by=by))
     if report.current.touchpoints is not None:
         tables["attribution"] = per_period(report, _attribution_table)
     tables["retention"] = report.triangle

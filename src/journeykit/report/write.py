@@ -35,6 +35,7 @@ from journeykit.report.journeys import (
 )
 from journeykit.report.markdown import render_markdown
 from journeykit.report.quality import quality_notes
+from journeykit.report.segments import segments_section
 from journeykit.report.touchpoints import touchpoints_section
 
 
@@ -71,6 +72,7 @@ def sections(report: Report) -> list[Section]:
         dropoff_section(report.journeys),
         abandonment_section(report),
         touchpoints_section(report),
+        segments_section(report),
         retention_section(report),
         trend_section(report),
         *([comparison_section(report)] if report.comparison is not None else []),
