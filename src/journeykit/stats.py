@@ -8,6 +8,10 @@ SciPy is imported only when a test runs.
 import math
 from collections.abc import Sequence
 
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
 MIN_N = 30
 """The least n (and baseline or control n) a test needs (SPEC §11, §12)."""
 
@@ -89,3 +93,16 @@ def chi_square_p(observed: Sequence[int], expected_shares: Sequence[float]) -> f
     weights = sum(expected_shares)
     expected = [total * share / weights for share in expected_shares]
     return float(chisquare(list(observed), expected).pvalue)
+
+
+def divided(numerator: NDArray[np.float64], denominator: NDArray[np.float64] | float) -> pl.Series:
+    """``numerator / denominator`` element by element, null where the denominator is 0. NumPy
+    divides exactly; Polars multiplies by the reciprocal of a scalar, 1 ulp off
+    (pola-rs/polars#23741: 3 / 5 gives 0.6000000000000001).
+
+    >>> divided(np.array([3.0, 1.0]), np.array([5.0, 0.0])).to_list()
+    [0.6, None]
+    """
+    below = np.broadcast_to(np.asarray(denominator, dtype=np.float64), numerator.shape)
+    safe = np.where(below > 0, below, 1.0)
+    return pl.Series(np.where(below > 0, numerator / safe, np.nan)).fill_nan(None)

@@ -32,7 +32,7 @@ def render_attribution(result: AttributionResult) -> RenderableType:
     order = touch_order(table, models)
     grid = Table(
         title=f"Attribution of {count(result.orders)} orders by {result.spec.touch}"
-        f"{_period(result)} · lookback {_days(result)}",
+        f"{_period(result)} · lookback {lookback_text(result)}",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         caption=f"cells: conversions credited, share of {share.removesuffix('_share')}",
@@ -94,7 +94,8 @@ def _period(result: AttributionResult) -> str:
     return period_label(result.spec)
 
 
-def _days(result: AttributionResult) -> str:
+def lookback_text(result: AttributionResult) -> str:
+    """The lookback as a duration (``30d``)."""
     from journeykit.durations import format_duration
 
     return format_duration(result.spec.lookback.total_seconds())

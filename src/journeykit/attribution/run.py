@@ -18,7 +18,7 @@ from journeykit.engine.facts import FIRST
 from journeykit.engine.sessions import Sessions
 from journeykit.journey.units import UnitOptions, placed_orders, read_session_chunks
 from journeykit.load.events import EventLog
-from journeykit.trend import epoch_us
+from journeykit.stats import divided
 
 COLUMNS = [
     "model",
@@ -100,10 +100,13 @@ def _chunk_credits(
     tied = (user[1:] == user[:-1]) & (first[1:] == first[:-1])
     if tied.any() and not keyed:
         return None
-    position = _path_order(chunk, user, first, head) if tied.any() else np.arange(user.shape[0])
-    first[position], codes[position] = first.copy(), codes.copy()
+    position = np.arange(user.shape[0])
+    if tied.any():
+        position = _path_order(chunk, user, first, head)
+        first[position], codes[position] = first.copy(), codes.copy()
     starts = np.searchsorted(user, np.arange(chunk.starts.shape[0])).astype(np.int64)
-    orders = placed_orders(chunk, money=log.has_money).filter(_in_period(spec))
+    placed = placed_orders(chunk, money=log.has_money)
+    orders = placed.filter(spec.contains(pl.col("time").cast(pl.Datetime("us", "UTC"))))
     own = position[starts[orders["user"].to_numpy()] + orders["session"].to_numpy()]
     direct = labels.str.to_lowercase().is_in(list(DIRECT)).to_numpy().astype(np.uint8)
     conversions, revenue, touched = credits(
@@ -146,16 +149,6 @@ def _labels(values: pl.Series) -> tuple[pl.Series, NDArray[np.int64]]:
     return labels, codes.to_numpy()
 
 
-def _in_period(spec: AttributionSpec) -> pl.Expr:
-    """Orders placed in ``[since, until)`` (times in µs)."""
-    inside = pl.lit(True)
-    if spec.since is not None:
-        inside &= pl.col("time") >= epoch_us(spec.since)
-    if spec.until is not None:
-        inside &= pl.col("time") < epoch_us(spec.until)
-    return inside
-
-
 def _credit_rows(
     labels: pl.Series,
     conversions: NDArray[np.float64],
@@ -176,27 +169,19 @@ def _credit_rows(
     )
 
 
-def _table(partial: pl.DataFrame, spec: AttributionSpec, orders: int, money: bool) -> pl.DataFrame:
+def _table(credited: pl.DataFrame, spec: AttributionSpec, orders: int, money: bool) -> pl.DataFrame:
     """The SPEC table: every touch value of any path under each model of ``spec``."""
-    summed = partial.group_by("model", "touch").agg(
-        pl.col("conversions", "revenue", "orders_touched").sum()
-    )
-    kept = summed.filter(pl.col("orders_touched") > 0)
+    kept = credited.filter(pl.col("orders_touched") > 0)
     wanted = [MODELS.index(model) for model in spec.models]
     kept = kept.filter(pl.col("model").is_in(wanted))
     totals = kept.group_by("model").agg(pl.col("revenue").sum().alias("total"))
     kept = kept.join(totals, on="model")
     conversions = kept["conversions"].to_numpy()
     revenue, total = kept["revenue"].to_numpy(), kept["total"].to_numpy()
-    shares = {
-        "conversion_share": conversions / orders if orders else np.full(kept.height, np.nan),
-        "revenue_share": np.divide(
-            revenue, total, out=np.full(kept.height, np.nan), where=total > 0
-        ),
-    }
     table = kept.with_columns(
         pl.Series("conversions", np.round(conversions, 3)),
-        *(pl.Series(name, values).fill_nan(None) for name, values in shares.items()),
+        divided(conversions, float(orders)).alias("conversion_share"),
+        divided(revenue, total).alias("revenue_share"),
     )
     if not money:
         table = table.with_columns(

@@ -14,7 +14,7 @@ from journeykit.journey.abandonment import AbandonmentResult
 from journeykit.journey.spec import Period
 from journeykit.journey.stages import StagesResult
 from journeykit.journey.summary import SummaryResult
-from journeykit.output.human import bar, count, money, percent
+from journeykit.output.human import bar, count, money, percent, plural
 
 NO_MONEY = "no price or revenue column: money figures are not available"
 
@@ -30,10 +30,6 @@ def period_label(period: Period) -> str:
 
 def _when(moment: datetime | None) -> str:
     return "–" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _plural(number: int, word: str) -> str:
-    return f"{number:,} {word}" + ("" if number == 1 else "s")
 
 
 def _ratio(numerator: int | float | None, denominator: int | float | None) -> float | None:
@@ -136,17 +132,17 @@ def _headline(total: dict[str, Any], window: str, *, has_money: bool) -> Text:
     text = Text()
     if has_money:
         text.append(money(total["value_at_risk"]), style="bold")
-        text.append(f" left in {_plural(abandoned, 'abandoned cart')}\n")
+        text.append(f" left in {plural(abandoned, 'abandoned cart')}\n")
         text.append(money(total["recovered_revenue"]), style="bold green")
-        text.append(f" came back: {_plural(recovered, 'cart')} recovered within {window}")
+        text.append(f" came back: {plural(recovered, 'cart')} recovered within {window}")
     else:
         text.append(f"{abandoned:,}", style="bold")
-        text.append(f" of {_plural(total['cart_sessions'], 'cart session')} abandoned\n")
+        text.append(f" of {plural(total['cart_sessions'], 'cart session')} abandoned\n")
         text.append(f"{recovered:,}", style="bold green")
         text.append(f" recovered by a later order within {window}")
     text.append(f" ({percent(total['recovery_rate'])})")
     if total["recovery_pending"]:
-        pending = _plural(total["recovery_pending"], "abandoned cart")
+        pending = plural(total["recovery_pending"], "abandoned cart")
         text.append(f"\n{pending} still inside the recovery window (may yet come back)")
     return text
 
@@ -203,7 +199,7 @@ def _breakdown(result: AbandonmentResult) -> Table:
         grid.add_row(str(row[column]), *(cell(row) for _, _, cell in cells))
     if table.height > BREAKDOWN_ROWS:
         more = table.height - BREAKDOWN_ROWS
-        grid.add_row(f"… {_plural(more, 'more value')}", style="dim")
+        grid.add_row(f"… {plural(more, 'more value')}", style="dim")
     grid.add_section()
     grid.add_row(
         "total", *(cell(total.row(0, named=True) | {"leak": None}) for _, _, cell in cells)

@@ -15,6 +15,11 @@ def count(value: int | float | None) -> str:
     return "" if value is None else f"{value:,.0f}"
 
 
+def plural(number: int, word: str) -> str:
+    """``1 cart``, ``2,000 carts``."""
+    return f"{number:,} {word}" + ("" if number == 1 else "s")
+
+
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 

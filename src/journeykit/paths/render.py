@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from journeykit.output.human import count, percent
+from journeykit.output.human import count, percent, plural
 from journeykit.paths.journey_map import JourneyMapResult
 from journeykit.paths.run import OTHER_PATHS, SEPARATOR, PathsResult
 
@@ -27,7 +27,7 @@ def render_paths(result: PathsResult) -> RenderableType:
     prefixes, outward = _prefix_counts(result)
     cells = [outward[row["path"]] for row in top]
     width = max(len(name) for names in cells for name in names) + GUIDE * spec.depth
-    title = Text(f"Paths {_anchor(result)} · {_units(result.anchored, spec.by)}", style="bold")
+    title = Text(f"Paths {_anchor(result)} · {plural(result.anchored, spec.by)}", style="bold")
     tree = Tree(title, guide_style="dim")
     nodes: dict[tuple[str, ...], Tree] = {}
     every = {names[:k] for names in cells for k in range(1, len(names) + 1)}
@@ -36,7 +36,7 @@ def render_paths(result: PathsResult) -> RenderableType:
         label = _node_label(names, prefixes[names], result.anchored, width - GUIDE * len(names))
         nodes[names] = parent.add(label)
     rest = result.table.filter(pl.col("path") == OTHER_PATHS)["units"]
-    other = f"{OTHER_PATHS}: {_units(int(rest.sum()), spec.by)} on other paths"
+    other = f"{OTHER_PATHS}: {plural(int(rest.sum()), spec.by)} on other paths"
     footer = [Text(other)] if rest.len() else []
     note = "nearest event first" if spec.direction == "before" else "in time order"
     return Group(tree, *footer, Text(f"Each level: the next event, {note}.", style="dim"))
@@ -47,10 +47,6 @@ def _tree_order(
 ) -> list[tuple[int, str]]:
     """Depth first, parents before children, siblings by units descending then name."""
     return [(-prefixes[names[: k + 1]], names[k]) for k in range(len(names))]
-
-
-def _units(number: int, unit: str) -> str:
-    return f"{count(number)} {unit}" + ("" if number == 1 else "s")
 
 
 def _nobody(result: PathsResult) -> str:

@@ -26,6 +26,7 @@ from journeykit.funnel.run import (
 from journeykit.funnel.spec import FunnelSpec
 from journeykit.load.events import EventLog
 from journeykit.paths.spec import PathsSpec
+from journeykit.stats import divided
 from journeykit.trend import epoch_us
 
 PATH_COLUMNS = ["path", "units", "share"]
@@ -85,10 +86,9 @@ class PathsResult:
         return every.sort(order, descending=[False, True, False, False]).select(TRANSITION_COLUMNS)
 
     def _shared(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """``frame`` with ``share`` = units / anchored units (NumPy divides exactly; Polars
-        multiplies by the reciprocal of a scalar, 1 ulp off: pola-rs/polars#23741)."""
-        units = frame["units"].to_numpy()
-        return frame.with_columns(pl.Series("share", units / self.anchored, dtype=pl.Float64))
+        """``frame`` with ``share`` = units / anchored units."""
+        units = frame["units"].to_numpy().astype(np.float64)
+        return frame.with_columns(divided(units, self.anchored).cast(pl.Float64).alias("share"))
 
 
 def paths(log: EventLog, spec: PathsSpec) -> PathsResult:

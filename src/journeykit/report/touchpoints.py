@@ -1,6 +1,6 @@
 """The report's touchpoint section (SPEC §15): revenue share by model, and its change."""
 
-from journeykit.attribution.render import LABELS, disagreement, touch_order
+from journeykit.attribution.render import LABELS, disagreement, lookback_text, touch_order
 from journeykit.attribution.run import AttributionResult
 from journeykit.output.human import count, percent
 from journeykit.report.build import Report
@@ -23,8 +23,8 @@ def touchpoints_section(report: Report) -> Section:
     what = share.removesuffix("_share")
     lede = (
         f"The {count(now.orders)} orders of {report.period.id}, credited to the {now.spec.touch} "
-        f"of the sessions in their {_days(now)} path under each model: the share of {what}, and "
-        f"its change from {report.previous.period.id}."
+        f"of the sessions in their {lookback_text(now)} path under each model: the share of "
+        f"{what}, and its change from {report.previous.period.id}."
     )
     models = list(dict.fromkeys(now.table["model"]))
     headers = (now.spec.touch, *(LABELS[model] for model in models))
@@ -48,9 +48,3 @@ def _shares(result: AttributionResult, share: str) -> dict[tuple[str, str], floa
 def _cell(now: float | None, before: float | None) -> str:
     change = Change(before, now, "rate")
     return f"{percent(now)} {arrow(change)} {delta_text(change)}".strip()
-
-
-def _days(result: AttributionResult) -> str:
-    from journeykit.durations import format_duration
-
-    return format_duration(result.spec.lookback.total_seconds())

@@ -4,12 +4,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from numpy.typing import NDArray
 
 from journeykit.load.events import EventLog
 from journeykit.segments.custom import custom_segment
 from journeykit.segments.spec import LIFECYCLE, OTHER, RFM, SegmentsSpec
 from journeykit.segments.users import user_table
+from journeykit.stats import divided
 
 TABLE_COLUMNS = [
     "segment",
@@ -74,25 +74,16 @@ def segment_table(
     frame = pl.DataFrame({"segment": list(names)}).join(sums, on="segment", how="left")
     frame = frame.with_columns(pl.col("users", "sessions", "orders").fill_null(0))
     count = frame["users"].to_numpy().astype(np.float64)
-    shares: list[pl.Series | pl.Expr] = [
-        _ratio(count, np.full_like(count, count.sum())).alias("share")
-    ]
+    shares: list[pl.Series | pl.Expr] = [divided(count, count.sum()).alias("share")]
     if money:
         revenue = frame["revenue"].fill_null(0.0).to_numpy()
         orders = frame["orders"].to_numpy().astype(np.float64)
         shares += [
             pl.Series("revenue", revenue),
-            _ratio(revenue, np.full_like(revenue, revenue.sum())).alias("revenue_share"),
-            _ratio(revenue, orders).alias("average_order_value"),
+            divided(revenue, revenue.sum()).alias("revenue_share"),
+            divided(revenue, orders).alias("average_order_value"),
         ]
     else:
         nothing = pl.lit(None, pl.Float64)
         shares += [nothing.alias(c) for c in ("revenue", "revenue_share", "average_order_value")]
     return frame.with_columns(shares).select(TABLE_COLUMNS)
-
-
-def _ratio(numerator: NDArray[np.float64], denominator: NDArray[np.float64]) -> pl.Series:
-    """``numerator / denominator`` element by element (NumPy divides exactly), null where the
-    denominator is 0."""
-    safe = np.where(denominator > 0, denominator, 1.0)
-    return pl.Series(np.where(denominator > 0, numerator / safe, np.nan)).fill_nan(None)
