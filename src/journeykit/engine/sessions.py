@@ -75,8 +75,10 @@ class Sessions:
     b_starts: NDArray[np.int64]
     gap: int
     dictionaries: dict[str, Dictionary]
-    values: tuple[str, ...]
+    """The encoded ``values`` columns' dictionaries."""
     layout: NDArray[np.int64]
+    user_type: pl.DataType | None = None
+    """An integer user column's type: its values are the user keys, ``partials["user"]``."""
 
     def facts(self) -> Facts:
         """``journeykit.engine.facts.user_facts`` of this chunk."""
@@ -101,12 +103,16 @@ class Sessions:
 
     def value(self, name: str, partials: NDArray[np.int64]) -> pl.Series:
         """Column ``name``'s value on the first event of each of ``partials``."""
+        if name == "user" and self.user_type is not None:
+            users = self.partials["user"][partials].view(np.int64)
+            return pl.Series("user", users).cast(self.user_type)
         return self.dictionaries[name].values().gather(self.codes(name, partials)).alias(name)
 
     def codes(self, name: str, partials: NDArray[np.int64]) -> NDArray[np.uint32]:
         """The code of column ``name``'s value on the first event of each of ``partials``: the
         same value has the same code in every chunk of a read (``dictionaries[name]``)."""
-        codes: NDArray[np.uint32] = self.partials["codes"][partials, self.values.index(name)]
+        column = list(self.dictionaries).index(name)
+        codes: NDArray[np.uint32] = self.partials["codes"][partials, column]
         return codes
 
 
@@ -142,8 +148,11 @@ def read_sessions(
     if read.orders:
         # The flag tells a purchase row with an order id from one without (SPEC §3).
         exprs += key_exprs("order_id", schema["order_id"], name="order_id", hashes=1, flag=True)
-    dictionaries = {column: Dictionary() for column in read.values}
-    for column in read.values:
+    # An integer user is its own key: its values need no dictionary.
+    ids = schema["user"] if schema["user"].is_integer() and "user" in read.values else None
+    encoded = [column for column in read.values if ids is None or column != "user"]
+    dictionaries = {column: Dictionary() for column in encoded}
+    for column in encoded:
         flag = needs_flag(schema[column], nullable=True)
         exprs += key_exprs(column, schema[column], name=f"__value_{column}", hashes=2, flag=flag)
         exprs.append(pl.col(column).alias(f"__raw_{column}"))
@@ -153,7 +162,7 @@ def read_sessions(
     plan = Plan.for_size(rows, bytes_per_event, users if integer else None)
 
     def chunk_sessions(chunk: Chunks) -> T:
-        return compute(_grouped(chunk, read, gap, dictionaries))
+        return compute(_grouped(chunk, read, gap, dictionaries, ids))
 
     with read_chunks(read.frame.select(exprs), plan, read.label, batches.split) as chunks:
         return per_chunk(chunks, chunk_sessions)
@@ -179,7 +188,6 @@ class _Batches:
         time, kind = batch[_TIME].to_numpy(), self.kinds.of(batch["kind"])
         line = batch["line"].to_numpy() if "line" in batch.columns else np.empty(0)
         cart_line = line if self.read.cart else np.empty(0)
-        codes = self._codes(batch)
         bought = self._bought(n)
         bought = bought[: purchase_rows(kind, bought)]
         value = batch["revenue"].to_numpy() if "revenue" in batch.columns else line
@@ -192,19 +200,25 @@ class _Batches:
         bought_users = users[bought]
         if not self.read.sessions:
             rows = np.arange(first, first + n, dtype=np.int64)
-            events = {"time": time, "row": rows, "kind": kind, "codes": codes}
+            events = {"time": time, "row": rows, "kind": kind, "codes": self._codes(batch)}
             events |= {"line": cart_line} if cart_line.shape[0] else {}
             return {"partials": (users, events), "purchases": (bought_users, purchases)}
-        out = self._buffers(n, users.shape[1], sessions.shape[1], codes.shape[1])
+        # The kernel notes each partial's first row; only those rows' values are encoded.
+        held = int(bool(self.dictionaries))
+        row_of = (
+            np.arange(n, dtype=np.uint32).reshape(n, held) if held else np.empty((n, 0), np.uint32)
+        )
+        out = self._buffers(n, users.shape[1], sessions.shape[1], held)
         made = batch_partials(
-            users, sessions, time, kind, cart_line, codes, first, self.layout, out
+            users, sessions, time, kind, cart_line, row_of, first, self.layout, out
         )
         # Copies of the buffers' first rows (the buffers serve the next batch; memory written
         # once in order is cheaper than the kernel's scattered first writes).
-        fields, events_, rank, cart, first_codes = (a[:made].copy() for a in out[2:])
+        fields, events_, rank, cart, first_rows = (a[:made].copy() for a in out[2:])
+        heads = first_rows[:, 0] if held else np.zeros(made, np.uint32)
         partials: dict[str, NDArray[Any]] = {
             "fields": fields, "events": events_, "rank": rank,
-            "sessions": out[1][:made].copy(), "codes": first_codes,
+            "sessions": out[1][:made].copy(), "codes": self._codes(batch, heads.astype(np.int64)),
         }  # fmt: skip
         partials |= {"cart": cart} if cart_line.shape[0] else {}
         return {
@@ -228,12 +242,18 @@ class _Batches:
             self.bought = np.empty(rows, np.int64)
         return self.bought
 
-    def _codes(self, batch: pl.DataFrame) -> NDArray[np.uint32]:
-        """The value columns' codes, one column each."""
-        codes = np.empty((batch.height, len(self.dictionaries)), np.uint32)
+    def _codes(
+        self, batch: pl.DataFrame, rows: NDArray[np.int64] | None = None
+    ) -> NDArray[np.uint32]:
+        """The value columns' codes, one column each, of every row (of ``rows`` only, if
+        given)."""
+        codes = np.empty(
+            (batch.height if rows is None else rows.shape[0], len(self.dictionaries)), np.uint32
+        )
         for j, (column, dictionary) in enumerate(self.dictionaries.items()):
-            hashes = key_columns(batch.columns, f"__value_{column}")
-            codes[:, j] = dictionary.encode(_matrix(batch, hashes), batch[f"__raw_{column}"])
+            keys = _matrix(batch, key_columns(batch.columns, f"__value_{column}"), rows)
+            raw = batch[f"__raw_{column}"]
+            codes[:, j] = dictionary.encode(keys, raw if rows is None else raw.gather(rows))
         return codes
 
 
@@ -256,7 +276,11 @@ def _taken(values: NDArray[Any], order: NDArray[np.int64]) -> NDArray[Any]:
 
 
 def _grouped(
-    chunk: Chunks, read: SessionRead, gap: int, dictionaries: dict[str, Dictionary]
+    chunk: Chunks,
+    read: SessionRead,
+    gap: int,
+    dictionaries: dict[str, Dictionary],
+    user_type: pl.DataType | None,
 ) -> Sessions:
     partials, purchases = chunk["partials"], chunk["purchases"]
     layout = layout_of(read.moments)
@@ -278,5 +302,7 @@ def _grouped(
         purchases["time"],
     )
     grouped = {name: _taken(array, order) for name, array in partials.items() if name != KEYS}
+    if user_type is not None:
+        grouped["user"] = take(np.ascontiguousarray(partials[KEYS][:, 0]), order)
     b_grouped = {name: _taken(array, b_order) for name, array in purchases.items() if name != KEYS}
-    return Sessions(grouped, b_grouped, starts, b_starts, gap, dictionaries, read.values, layout)
+    return Sessions(grouped, b_grouped, starts, b_starts, gap, dictionaries, layout, user_type)
