@@ -48,6 +48,8 @@ class ColumnsConfig(_Frozen):
     order: str | None = None
     touch: str | None = None
     """The touch column of ``journeykit attribution`` (``--touch``)."""
+    stitch: str | None = None
+    """The anonymous id column stitched to users (``--stitch``, SPEC §17)."""
 
 
 class FunnelConfig(_Frozen):

@@ -56,6 +56,24 @@ class InputOptions:
             show_default=False,
         ),
     ] = None
+    delimiter: Annotated[
+        str | None,
+        _option(
+            "--delimiter",
+            help="CSV delimiter: one character or 'tab' (default: detected from the header).",
+            show_default=False,
+        ),
+    ] = None
+    table: Annotated[
+        str | None,
+        _option(
+            "--table", help="Database table to read (with a database URI).", show_default=False
+        ),
+    ] = None
+    query: Annotated[
+        str | None,
+        _option("--query", help="SQL query to read (with a database URI).", show_default=False),
+    ] = None
     user_col: Annotated[
         str | None, _option("--user-col", help="Column holding the user id.", show_default=False)
     ] = None
@@ -84,6 +102,14 @@ class InputOptions:
     ] = None
     order_col: Annotated[
         str | None, _option("--order-col", help="Column holding the order id.", show_default=False)
+    ] = None
+    stitch: Annotated[
+        str | None,
+        _option(
+            "--stitch",
+            help="Anonymous id column whose visits join the user's journey (e.g. anonymous_id).",
+            show_default=False,
+        ),
     ] = None
     rows_are: Annotated[
         str | None,
@@ -142,6 +168,10 @@ class InputOptions:
         columns = {role: flags[role] or getattr(config.columns, role) for role in flags}
         options = LoadOptions(
             input_format=self.input_format,
+            delimiter=_delimiter(self.delimiter),
+            table=self.table,
+            query=self.query,
+            stitch=self.stitch or config.columns.stitch,
             columns=columns,
             rows_are=self.rows_are,
             assume_tz=self.assume_tz,
@@ -219,6 +249,15 @@ class OutputOptions:
         from journeykit.output.write import write_table
 
         write_table(frame, self.chosen_format, self.output, render)
+
+
+def _delimiter(text: str | None) -> str | None:
+    """``--delimiter``: one character, or ``tab``/``\\t``."""
+    if text is None or len(text) == 1:
+        return text
+    if text.lower() in ("tab", "\\t"):
+        return "\t"
+    raise UsageError(f"--delimiter: '{text}' is not one character (or 'tab')")
 
 
 def _check_zone(name: str, option: str) -> None:

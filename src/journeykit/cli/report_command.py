@@ -88,7 +88,10 @@ def _invocation(inputs: InputOptions, period: str, at: str | None) -> dict[str, 
         for f in fields(inputs)
         if f.name != "paths" and (value := getattr(inputs, f.name)) != f.default
     }
-    return {"paths": list(inputs.paths), "period": period, "at": at, "options": given}
+    from journeykit.load.databases import shown
+
+    paths = [shown(path) for path in inputs.paths]
+    return {"paths": paths, "period": period, "at": at, "options": given}
 
 
 def _now() -> "datetime":

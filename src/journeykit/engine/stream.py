@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from journeykit.engine.group import key_hash
 from journeykit.engine.jit import kernel, threads
-from journeykit.errors import DataError
+from journeykit.load.sources import read_failure
 
 KEYS = "__keys"
 """The chunk entry holding the user key matrix (``uint64``, one row per event)."""
@@ -301,8 +301,7 @@ def read_chunks(
         except pl.exceptions.PolarsError as exc:
             for chunks in streams.values():
                 chunks.close()
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DataError(f"{label}: cannot read the data ({first})") from None
+            raise read_failure(label, exc) from None
         for chunks in streams.values():
             chunks.finish()
 

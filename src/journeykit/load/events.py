@@ -18,7 +18,14 @@ from polars.lazyframe.group_by import LazyGroupBy
 from journeykit.errors import DataError, UsageError, did_you_mean
 from journeykit.load.footer import FooterFacts, read_footers
 from journeykit.load.roles import INTERNAL_NAMES, Roles, detect_roles
-from journeykit.load.sources import InputFormat, Source, open_sources, schema_of
+from journeykit.load.sources import (
+    InputFormat,
+    Reading,
+    Source,
+    open_sources,
+    read_failure,
+    schema_of,
+)
 from journeykit.load.timestamps import epoch_unit, is_epoch, to_utc
 from journeykit.load.vocabulary import CANONICAL_EVENTS, EventMapping, build_mapping
 
@@ -36,6 +43,11 @@ class LoadOptions:
     """Everything that decides how input is read (flags win over the config file)."""
 
     input_format: InputFormat | None = None
+    delimiter: str | None = None
+    table: str | None = None
+    query: str | None = None
+    stitch: str | None = None
+    """The anonymous id column whose visits join their user's (SPEC §17)."""
     columns: dict[str, str | None] = field(default_factory=dict)
     rows_are: str | None = None
     assume_tz: str = "UTC"
@@ -65,6 +77,9 @@ class Profile:
     sampled: dict[str, int] | None = None
     """Without ``event_counts``: rows per event among the first ``SAMPLE_ROWS`` rows, for
     estimates (``EventLog.rows_estimate``)."""
+    unusable_money: dict[str, int] = field(default_factory=dict)
+    """Values read as missing, by ``MONEY_CHECKS`` name: non-numeric money values and negative
+    prices (SPEC §17)."""
 
     @property
     def dropped_rows(self) -> int:
@@ -165,7 +180,8 @@ def load_events(paths: list[str], options: LoadOptions | None = None) -> EventLo
     >>> log.profile.rows  # doctest: +SKIP
     """
     options = options or LoadOptions()
-    return load_frame(open_sources(paths, options.input_format), options)
+    reading = Reading(options.input_format, options.delimiter, options.table, options.query)
+    return load_frame(open_sources(paths, reading), options)
 
 
 def load_frame(
@@ -192,8 +208,13 @@ def load_frame(
         roles = Roles({**roles.columns, "event": ROWS_ARE_COLUMN})
     if options.dedupe:
         raw = raw.unique(maintain_order=True)
-    known = None if options.dedupe else _footers(source, roles, options.assume_tz)
+    plain = not options.dedupe and options.stitch is None
+    known = _footers(source, roles, options.assume_tz) if plain else None
     time_expr = _time_expression(raw, roles, options.assume_tz, source.label, known)
+    if options.stitch is not None:
+        raw = _stitched(
+            raw, roles, _stitch_column(options.stitch, available, source.label), time_expr
+        )
     profile, mapping = _profile(raw, roles, time_expr, options.aliases, source.label, known)
     _check_usable(profile, roles, options.strict, source.label)
     dimensions = tuple(
@@ -202,13 +223,54 @@ def load_frame(
         if c not in roles.columns.values() and c not in INTERNAL_NAMES.values() and c != "row"
     )
     return EventLog(
-        normalized=partial(_normalize, raw, roles, time_expr, mapping, dimensions, profile.dropped),
+        normalized=partial(_normalize, raw, roles, time_expr, mapping, dimensions, profile),
         roles=roles,
         profile=profile,
         mapping=mapping,
         label=source.label,
         dimensions=dimensions,
         warnings=_warnings(profile, roles, mapping),
+    )
+
+
+def _stitch_column(name: str, available: list[str], label: str) -> str:
+    if name in available:
+        return name
+    raise DataError(
+        f"{label}: no column '{name}' for --stitch{did_you_mean(name, available)}; "
+        f"columns are: {', '.join(available)}"
+    )
+
+
+def _stitched(raw: pl.LazyFrame, roles: Roles, column: str, time_expr: pl.Expr) -> pl.LazyFrame:
+    """``raw`` with identities stitched through ``column`` (SPEC §17): each of its values seen
+    with a user belongs to the user of its earliest such row (time, then input row); a row
+    without a user takes that user, else the value itself; a row with neither keeps a null."""
+    user = roles.columns["user"]
+    assert user is not None
+    schema = schema_of(raw)
+    same = schema[user] == schema[column]
+    ids = pl.col(user) if same else pl.col(user).cast(pl.String)
+    anonymous = pl.col(column) if same else pl.col(column).cast(pl.String)
+    anonymous = pl.when(~_blank(column, schema[column])).then(anonymous)
+    has_user = ~_blank(user, schema[user])
+    rows = raw.with_row_index("__stitch_row").with_columns(
+        ids.alias("__stitch_user"), anonymous.alias("__stitch_id"), time_expr.alias("__stitch_time")
+    )
+    known = rows.filter(
+        has_user & pl.col("__stitch_id").is_not_null() & pl.col("__stitch_time").is_not_null()
+    )
+    owners = known.group_by("__stitch_id").agg(
+        pl.col("__stitch_user").sort_by("__stitch_time", "__stitch_row").first().alias("__owner")
+    )
+    joined = rows.join(owners, on="__stitch_id", how="left", maintain_order="left")
+    stitched = (
+        pl.when(has_user)
+        .then(pl.col("__stitch_user"))
+        .otherwise(pl.coalesce("__owner", "__stitch_id"))
+    )
+    return joined.with_columns(stitched.alias(user)).drop(
+        "__stitch_row", "__stitch_user", "__stitch_id", "__stitch_time", "__owner"
     )
 
 
@@ -239,9 +301,29 @@ def _footers(source: Source, roles: Roles, assume_tz: str) -> FooterFacts | None
     dtype = schema_of(source.frame)[time]
     if not (isinstance(dtype, pl.Datetime) or dtype.is_integer()):
         return None
-    session = roles.columns.get("session")
+    session, price = roles.columns.get("session"), roles.columns.get("price")
     also = (session,) if session is not None else ()
-    return read_footers(files, user, time, naive_is_utc=assume_tz == "UTC", also=also)
+    signed = (price,) if price is not None else ()
+    naive_is_utc = assume_tz == "UTC"
+    return read_footers(files, user, time, naive_is_utc=naive_is_utc, also=also, signed=signed)
+
+
+def _money_checks(roles: Roles, schema: pl.Schema, known: FooterFacts | None) -> dict[str, pl.Expr]:
+    """Counts of unusable money values (``Profile.unusable_money``) the profile must make:
+    text that is not a number in a price, quantity or revenue column, and negative prices
+    (unless the footers prove there are none)."""
+    checks = {}
+    for role in ("price", "quantity", "revenue"):
+        column = roles.columns.get(role)
+        if column is None:
+            continue
+        number = pl.col(column).cast(pl.Float64, strict=False)
+        if _is_text(schema[column]):
+            text = ~_blank(column, schema[column])
+            checks[f"{role} non-numeric"] = (text & number.is_null()).sum()
+        if role == "price" and (known is None or column in known.negative):
+            checks["price negative"] = (number < 0).sum()
+    return checks
 
 
 def _is_text(dtype: pl.DataType) -> bool:
@@ -279,11 +361,14 @@ def _profile(
     bad_user = _blank(user, schema[user])
     usable_time = pl.when(~bad_user).then(time_expr)
     raw_event = pl.col(event).cast(pl.String).alias("raw_event")
+    money = _money_checks(roles, schema, known)
     if known is not None:
         groups = _sampled_groups(raw, raw_event, label)
         figures: dict[str, Any] = {"rows": known.rows, "bad_user": 0, "unusable": 0}
         figures.update(first=known.first, last=known.last, users=known.users)
         figures["session_nulls"] = roles.columns.get("session") in known.nulls
+        if money:
+            figures.update(_collect(label, raw.select(**money))[0].row(0, named=True))
     else:
         figures_of = raw.select(
             rows=pl.len(),
@@ -293,6 +378,7 @@ def _profile(
             last=usable_time.max(),
             users=_range(user) if schema[user].is_integer() else None,
             session_nulls=_has_nulls(roles.columns.get("session")),
+            **money,
         )
         groups, totals = _collect(label, _rows_per(raw.group_by(raw_event)), figures_of)
         figures = totals.row(0, named=True)
@@ -326,6 +412,7 @@ def _profile(
         user_range=None if users is None or None in users else (users[0], users[1]),
         session_nulls=bool(figures["session_nulls"]),
         sampled=_sampled_counts(named, mapping) if "sampled" in named.columns else None,
+        unusable_money={name: figures[name] for name in money if figures[name]},
     )
     return profile, mapping
 
@@ -384,7 +471,7 @@ def _normalize(
     time_expr: pl.Expr,
     mapping: EventMapping,
     dimensions: tuple[str, ...],
-    dropped: dict[str, int],
+    profile: Profile,
     raw_names: list[str] | None = None,
 ) -> pl.LazyFrame:
     """The normalized frame; with ``raw_names``, only rows whose raw event is one of them.
@@ -407,11 +494,14 @@ def _normalize(
             expr = pl.col(source)
             if role in ("price", "quantity", "revenue"):
                 expr = expr.cast(pl.Float64, strict=False)
+            if role == "price" and "price negative" in profile.unusable_money:
+                expr = pl.when(expr >= 0).then(expr)
             columns.append(expr.alias(INTERNAL_NAMES[role]))
     columns.extend(pl.col(d) for d in dimensions)
     # The profile knows which tests can drop a row; a test that drops nothing is left out, so a
     # filter on the event name alone reaches the scan (which then decodes only matching rows).
     # Named raw events are never blank: the name filter replaces the blank-event test.
+    dropped = profile.dropped
     keep = [] if raw_names is None else [raw_event.is_in(raw_names)]
     if dropped["event"] and raw_names is None:
         keep.append(~_blank(event, schema[event]))
@@ -462,6 +552,9 @@ def _warnings(profile: Profile, roles: Roles, mapping: EventMapping) -> tuple[st
     ]
     if profile.dropped_rows:
         notes.append(dropped_summary(profile, roles))
+    for check, count in profile.unusable_money.items():
+        role, problem = check.split(" ")
+        notes.append(f"{count:,} {problem} {roles.columns[role]} values read as missing")
     return tuple(notes)
 
 
@@ -470,5 +563,4 @@ def _collect(label: str, *queries: pl.LazyFrame) -> list[pl.DataFrame]:
     try:
         return pl.collect_all(queries, engine="streaming")
     except pl.exceptions.PolarsError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{label}: cannot read the data ({first})") from None
+        raise read_failure(label, exc) from None

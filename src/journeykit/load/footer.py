@@ -7,7 +7,7 @@ footers', and the time range (and, for integer epochs, the unit) comes from the 
 """
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from journeykit.load.timestamps import epoch_unit
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TIMESTAMP_UNITS = {"milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns"}
 _MICROS = {"s": 1_000_000, "ms": 1_000, "us": 1}
+_NUMBERS = ("INT32", "INT64", "FLOAT", "DOUBLE")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class FooterFacts:
     """The smallest and largest user, when users are integers with statistics."""
     nulls: frozenset[str] = frozenset()
     """The ``also`` columns of ``read_footers`` that may hold nulls (or lack statistics)."""
+    negative: frozenset[str] = frozenset()
+    """The ``signed`` columns of ``read_footers`` that may hold negative numbers (or lack
+    statistics)."""
 
 
 @dataclass(frozen=True)
@@ -50,16 +54,18 @@ def read_footers(
     *,
     naive_is_utc: bool,
     also: tuple[str, ...] = (),
+    signed: tuple[str, ...] = (),
 ) -> FooterFacts | None:
     """``FooterFacts`` of ``files`` if their footers show no null or blank ``user`` and no null
     ``time`` anywhere; ``None`` when they do not, or when a row group lacks the statistics.
 
     ``time`` must be a Parquet timestamp (zone-less ones only with ``naive_is_utc``) or integer
-    epochs. For the ``also`` columns the footers say whether they may hold nulls.
+    epochs. For the ``also`` columns the footers say whether they may hold nulls, for the
+    ``signed`` ones whether they may hold negative numbers.
     """
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-    found = _Found(user, time, also)
+    found = _Found(user, time, also, signed)
     kinds = set()
     for path in files:
         metadata = pq.read_metadata(path)
@@ -78,7 +84,8 @@ def read_footers(
         return None
     users = (min(found.users), max(found.users)) if found.users else None
     low, high = min(found.lows), max(found.highs)
-    return _facts(found.rows, low, high, kinds.pop(), users, frozenset(found.nulls))
+    facts = _facts(found.rows, low, high, kinds.pop(), users, frozenset(found.nulls))
+    return replace(facts, negative=frozenset(found.negative))
 
 
 @dataclass
@@ -88,11 +95,13 @@ class _Found:
     user: str
     time: str
     also: tuple[str, ...]
+    signed: tuple[str, ...]
     rows: int = 0
     lows: list[int] = field(default_factory=list)
     highs: list[int] = field(default_factory=list)
     users: list[int] | None = field(default_factory=list)
     nulls: set[str] = field(default_factory=set)
+    negative: set[str] = field(default_factory=set)
 
     def add(self, row_group: Any, names: list[str]) -> bool:
         """One more row group; whether its user and time columns still prove what they must."""
@@ -107,6 +116,11 @@ class _Found:
                 row_group.column(names.index(column)).statistics
             ):
                 self.nulls.add(column)
+        for column in self.signed:
+            if column not in names or not _never_negative(
+                row_group.column(names.index(column)).statistics
+            ):
+                self.negative.add(column)
         self.lows.append(time_stats.min_raw)
         self.highs.append(time_stats.max_raw)
         integer = user_stats.physical_type in ("INT32", "INT64") and user_stats.has_min_max
@@ -147,6 +161,14 @@ def _time_column(column: Any, naive_is_utc: bool) -> _TimeColumn | None:
 def _no_nulls(statistics: Any) -> bool:
     """Whether ``statistics`` (of a column chunk) say it has no null."""
     return statistics is not None and statistics.has_null_count and statistics.null_count == 0
+
+
+def _never_negative(statistics: Any) -> bool:
+    """Whether a numeric column chunk's smallest value is at least 0."""
+    numeric = statistics is not None and statistics.physical_type in _NUMBERS
+    if not numeric:
+        return False
+    return bool(statistics.num_values == 0 or (statistics.has_min_max and statistics.min >= 0))
 
 
 def _never_blank(statistics: Any) -> bool:

@@ -1,7 +1,9 @@
-"""Input paths → one lazy scan: files, globs, directories (hive Parquet), ``-`` for stdin."""
+"""Input paths → one lazy scan: files, globs, directories (hive Parquet), ``-`` for stdin,
+object storage URIs (``s3://``, ``gs://``, ``az://``, ``https://``) and databases (SPEC §17)."""
 
 import glob
 import io
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +12,8 @@ from typing import Literal
 import polars as pl
 
 from journeykit.errors import DataError, UsageError
+from journeykit.load.databases import database_of, read_database
+from journeykit.load.dialect import detect_delimiter, error_line, file_delimiter, head_text
 
 InputFormat = Literal["parquet", "csv", "tsv", "ndjson", "ipc"]
 
@@ -26,6 +30,10 @@ _SUFFIXES: dict[str, InputFormat] = {
     ".feather": "ipc",
 }
 _CSV_OPTIONS = {"infer_schema_length": 10_000, "null_values": [""], "raise_if_empty": True}
+_REMOTE = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "http", "https", "hf")
+_SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_ACCOUNT_KEY")
+_CSV_FILES: dict[str, list[tuple[Path, str]]] = {}
+"""The local CSV files (and delimiters) read under each label, for ``read_failure``."""
 
 
 @dataclass(frozen=True)
@@ -38,70 +46,155 @@ class Source:
     """Every file read, when all of them are Parquet (their footers hold statistics)."""
 
 
-def open_sources(paths: list[str], input_format: InputFormat | None = None) -> Source:
-    """Scan ``paths`` lazily; ``-`` reads CSV (or ``input_format``) from stdin."""
+@dataclass(frozen=True)
+class Reading:
+    """How inputs are read: the format when extensions do not tell, the CSV delimiter when it
+    is not to be detected, and a database's ``table`` or ``query``."""
+
+    input_format: InputFormat | None = None
+    delimiter: str | None = None
+    table: str | None = None
+    query: str | None = None
+
+
+def open_sources(paths: list[str], reading: Reading | None = None) -> Source:
+    """Scan ``paths`` lazily; ``-`` reads CSV (or ``reading.input_format``) from stdin."""
+    reading = reading or Reading()
     if not paths:
         raise UsageError("no input given; pass a file, a glob, a directory or - for stdin")
-    scans = [_scan_one(path, input_format) for path in paths]
+    databases = [d for d in map(database_of, paths) if d is not None]
+    if databases:
+        if len(paths) > 1:
+            raise UsageError(f"{databases[0].shown}: a database is read alone, without files")
+        what = f"table {reading.table}" if reading.table else "query"
+        rows = read_database(databases[0], reading.table, reading.query)
+        return Source(frame=rows.lazy(), label=f"{databases[0].shown} ({what})")
+    if reading.table is not None or reading.query is not None:
+        raise UsageError(
+            "--table and --query read from a database: give a postgresql://, sqlite:/// or "
+            "duckdb:/// URI as the input"
+        )
+    label = paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1})"
+    _CSV_FILES[label] = []
+    scans = [_scan_one(path, reading, label) for path in paths]
     frames = [frame for frame, _ in scans]
     frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
     files = [f for _, group in scans for f in group]
     everything_parquet = all(group for _, group in scans) and all(
-        _format_of(f, input_format) == "parquet" for f in files
+        _format_of(f, reading.input_format) == "parquet" for f in files
     )
     return Source(
-        frame=frame,
-        label=paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1})",
-        parquet_files=tuple(files) if everything_parquet else (),
+        frame=frame, label=label, parquet_files=tuple(files) if everything_parquet else ()
     )
 
 
-def _scan_one(path: str, input_format: InputFormat | None) -> tuple[pl.LazyFrame, list[Path]]:
-    """The scan of one input argument and the files it reads (none for stdin)."""
+def read_failure(label: str, exc: pl.exceptions.PolarsError) -> DataError:
+    """The one-line error for a failed read of the input ``label``: Polars' first line, with
+    the line of a CSV file it is about when that can be found."""
+    message = _first_line(exc)
+    for path, delimiter in _CSV_FILES.get(label, []):
+        line = error_line(path, delimiter, str(exc))
+        if line is not None:
+            return DataError(f"{path}: line {line:,}: cannot read it ({message})")
+    return DataError(f"{label}: cannot read the data ({message})")
+
+
+def _scan_one(path: str, reading: Reading, label: str) -> tuple[pl.LazyFrame, list[Path]]:
+    """The scan of one input argument and the local files it reads (none for stdin or URIs)."""
+    input_format = reading.input_format
     if path == "-":
-        return _read_stdin(input_format or "csv"), []
+        return _read_stdin(input_format or "csv", reading.delimiter), []
+    if path.split("://", 1)[0].lower() in _REMOTE and "://" in path:
+        return _scan_remote(path, reading), []
     target = Path(path)
     if target.is_dir():
-        return _scan_directory(target, input_format)
+        return _scan_directory(target, reading, label)
     if any(char in path for char in "*?["):
         files = [Path(f) for f in sorted(glob.glob(path, recursive=True))]
         if not files:
             raise DataError(f"{path}: no file matches this pattern")
-        return _scan_files(files, input_format, label=path), files
+        return _scan_files(files, reading, label), files
     if not target.exists():
         raise DataError(f"{path}: no such file")
-    return _scan_files([target], input_format, label=path), [target]
+    return _scan_files([target], reading, label), [target]
+
+
+def _scan_remote(uri: str, reading: Reading) -> pl.LazyFrame:
+    """An object-storage URI, glob or (``…/``) folder of hive-partitioned Parquet, read by
+    Polars' cloud readers (credentials and endpoint from the environment)."""
+    name = uri.split("?", 1)[0].rstrip("/")
+    fmt = reading.input_format or _SUFFIXES.get(Path(name).suffix.lower())
+    if uri.endswith("/") and fmt is None:
+        fmt = "parquet"
+    if fmt is None:
+        raise UsageError(f"{uri}: unknown file type; use --input-format parquet|csv|tsv|ndjson|ipc")
+    hive = fmt == "parquet" and (uri.endswith("/") or any(c in uri for c in "*?["))
+    try:
+        if fmt in ("csv", "tsv"):
+            delimiter = reading.delimiter or _remote_delimiter(uri)
+            scan = pl.scan_csv(uri, separator=delimiter, **_CSV_OPTIONS)  # type: ignore[arg-type]
+        elif fmt == "parquet":
+            scan = pl.scan_parquet(uri, hive_partitioning=hive)
+        else:
+            scan = _scan_file(uri, fmt)
+        return _checked(scan, uri)
+    except DataError as exc:
+        raise DataError(_without_secrets(str(exc))) from None
+
+
+def _remote_delimiter(uri: str) -> str:
+    """The delimiter of a remote CSV's header line (read as one field)."""
+    try:
+        head = pl.read_csv(uri, has_header=False, separator="\x1f", quote_char=None, n_rows=1)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise DataError(f"{uri}: cannot read it ({_first_line(exc)})") from None
+    return detect_delimiter(str(head.item(0, 0)) if head.height else "")
+
+
+def _without_secrets(text: str) -> str:
+    for name in _SECRETS:
+        secret = os.environ.get(name)
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 def _scan_directory(
-    directory: Path, input_format: InputFormat | None
+    directory: Path, reading: Reading, label: str
 ) -> tuple[pl.LazyFrame, list[Path]]:
     files = sorted(
         p for p in directory.rglob("*") if p.is_file() and _format_of(p, None, quiet=True)
     )
     if not files:
         raise DataError(f"{directory}: no event files (Parquet, CSV, TSV, NDJSON, Arrow) inside")
-    formats = {_format_of(p, input_format) for p in files}
+    formats = {_format_of(p, reading.input_format) for p in files}
     if formats == {"parquet"}:
         scan = pl.scan_parquet(directory, hive_partitioning=True)
         return _checked(scan, str(directory)), files
-    return _scan_files(files, input_format, label=str(directory)), files
+    return _scan_files(files, reading, label), files
 
 
-def _scan_files(files: list[Path], input_format: InputFormat | None, *, label: str) -> pl.LazyFrame:
-    scans = [_checked(_scan_file(f, _require_format(f, input_format)), str(f)) for f in files]
+def _scan_files(files: list[Path], reading: Reading, label: str) -> pl.LazyFrame:
+    scans = []
+    for path in files:
+        fmt = _require_format(path, reading.input_format)
+        if fmt in ("csv", "tsv"):
+            delimiter = file_delimiter(path, reading.delimiter)
+            _CSV_FILES[label].append((path, delimiter))
+            scan = pl.scan_csv(path, separator=delimiter, **_CSV_OPTIONS)  # type: ignore[arg-type]
+        else:
+            scan = _scan_file(path, fmt)
+        scans.append(_checked(scan, str(path)))
     return scans[0] if len(scans) == 1 else pl.concat(scans, how="diagonal_relaxed")
 
 
-def _scan_file(path: Path, fmt: InputFormat) -> pl.LazyFrame:
+def _scan_file(path: Path | str, fmt: InputFormat) -> pl.LazyFrame:
+    """A Parquet, Arrow or NDJSON scan."""
     if fmt == "parquet":
         return pl.scan_parquet(path)
     if fmt == "ipc":
         return pl.scan_ipc(path)
-    if fmt == "ndjson":
-        return pl.scan_ndjson(path, infer_schema_length=10_000)
-    separator = "\t" if fmt == "tsv" else ","
-    return pl.scan_csv(path, separator=separator, **_CSV_OPTIONS)  # type: ignore[arg-type]
+    return pl.scan_ndjson(path, infer_schema_length=10_000)
 
 
 def schema_of(frame: pl.LazyFrame) -> pl.Schema:
@@ -148,7 +241,7 @@ def _require_format(path: Path, forced: InputFormat | None) -> InputFormat:
     return fmt
 
 
-def _read_stdin(fmt: InputFormat) -> pl.LazyFrame:
+def _read_stdin(fmt: InputFormat, delimiter: str | None) -> pl.LazyFrame:
     data = sys.stdin.buffer.read()
     if not data.strip():
         raise DataError("-: standard input is empty")
@@ -157,7 +250,8 @@ def _read_stdin(fmt: InputFormat) -> pl.LazyFrame:
         if fmt == "ndjson":
             return pl.read_ndjson(buffer).lazy()
         if fmt in ("csv", "tsv"):
-            separator = "\t" if fmt == "tsv" else ","
+            header = head_text(data[:65536], "-").split("\n", 1)[0]
+            separator = delimiter or detect_delimiter(header)
             return pl.read_csv(buffer, separator=separator, **_CSV_OPTIONS).lazy()  # type: ignore[arg-type]
     except pl.exceptions.PolarsError as exc:
         raise DataError(f"-: cannot read standard input as {fmt} ({_first_line(exc)})") from None

@@ -1,0 +1,128 @@
+"""Events in a database (SPEC §17): ``postgresql://``, ``sqlite:///`` and ``duckdb:///`` URIs
+with ``--table NAME`` or ``--query SQL``.
+
+The query runs in the database and its result comes back as Arrow: PostgreSQL and SQLite
+through their ADBC drivers (the Arrow project's own; PostgreSQL's copies rows out in binary),
+DuckDB through its own client. Messages name the database without its password.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+import polars as pl
+
+from journeykit.errors import DataError, UsageError
+
+_SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
+_SCHEMES |= {"duckdb": "duckdb", "mysql": "mysql", "mariadb": "mysql"}
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database URI as given, and what messages may show of it."""
+
+    uri: str
+    kind: str
+    parts: SplitResult
+
+    @property
+    def shown(self) -> str:
+        """The URI without its password."""
+        parts = self.parts
+        if parts.password is None:
+            return self.uri
+        user = f"{parts.username}:***@" if parts.username else ":***@"
+        host = parts.hostname or ""
+        netloc = f"{user}{host}{f':{parts.port}' if parts.port else ''}"
+        return parts._replace(netloc=netloc).geturl()
+
+    def scrubbed(self, text: str) -> str:
+        """``text`` with the password, if any, replaced."""
+        password = self.parts.password
+        return text.replace(password, "***") if password else text
+
+    @property
+    def file(self) -> Path:
+        """A file database's path: ``sqlite:///events.db`` is relative, ``sqlite:////x`` not."""
+        return Path(self.uri.split(":///", 1)[1]) if ":///" in self.uri else Path(self.parts.path)
+
+
+def database_of(path: str) -> Database | None:
+    """The database a path names, or ``None`` for a file, glob or other URI."""
+    scheme = path.split("://", 1)[0].lower() if "://" in path else ""
+    kind = _SCHEMES.get(scheme)
+    return Database(path, kind, urlsplit(path)) if kind else None
+
+
+def shown(path: str) -> str:
+    """An input path as messages and reports may show it: a database URI without password."""
+    database = database_of(path)
+    return database.shown if database is not None else path
+
+
+def read_database(database: Database, table: str | None, query: str | None) -> pl.DataFrame:
+    """The rows of ``table`` or of ``query``, read in the database."""
+    if (table is None) == (query is None):
+        raise UsageError(
+            f"{database.shown}: name what to read with --table NAME or --query SQL (one of them)"
+        )
+    if database.kind == "mysql":
+        raise UsageError(
+            f"{database.shown}: MySQL is not read directly (no Arrow reader for it here); "
+            "export the table to Parquet or CSV, or copy it into DuckDB or PostgreSQL"
+        )
+    sql = query if query is not None else f"SELECT * FROM {_quoted(table or '')}"
+    connection = _connect(database)
+    try:
+        if database.kind == "duckdb":
+            data = connection.sql(sql).to_arrow_table()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                data = cursor.fetch_arrow_table()
+    except Exception as exc:  # each driver has its own error classes
+        what = f"table {table}" if table is not None else "the query"
+        raise DataError(
+            f"{database.shown}: cannot read {what} ({database.scrubbed(_first_line(exc))})"
+        ) from None
+    finally:
+        connection.close()
+    return pl.from_arrow(data)  # type: ignore[return-value]
+
+
+def _connect(database: Database) -> Any:
+    try:
+        if database.kind == "postgresql":
+            import adbc_driver_postgresql.dbapi as postgresql
+
+            return postgresql.connect(database.uri)
+        path = database.file
+        if not path.is_file():
+            raise DataError(f"{database.shown}: no such file {path}")
+        if database.kind == "sqlite":
+            import adbc_driver_sqlite.dbapi as sqlite
+
+            return sqlite.connect(f"file:{path.resolve()}?mode=ro")
+        import duckdb
+
+        return duckdb.connect(str(path), read_only=True)
+    except DataError:
+        raise
+    except Exception as exc:
+        host = database.parts.hostname or "localhost"
+        where = f"{host}:{database.parts.port or 5432}" if database.kind == "postgresql" else path
+        raise DataError(
+            f"{database.shown}: cannot connect to {where} ({database.scrubbed(_first_line(exc))})"
+        ) from None
+
+
+def _quoted(table: str) -> str:
+    """``schema.table`` as quoted SQL identifiers."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
