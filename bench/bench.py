@@ -116,11 +116,13 @@ class Run:
     stdout: bytes
 
 
-def measure(command: list[str]) -> Run:
-    """One child process: wall time, CPU time (user + system) and peak RSS, from ``wait4``."""
+def measure(command: list[str], env: dict[str, str] | None = None) -> Run:
+    """One child process (``env`` added to this one's): wall time, CPU time (user + system)
+    and peak RSS, from ``wait4``."""
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE)
+        environment = {**os.environ, **(env or {})}
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, env=environment)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
         err = child.stderr.read().decode() if child.stderr else ""

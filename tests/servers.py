@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,9 @@ def _postgres_bin() -> Path:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
     initdb = found[0] if found else shutil.which("initdb")
     if initdb is None:
-        pytest.fail("PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)")
+        raise RuntimeError(
+            "PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)"
+        )
     return Path(initdb).parent
 
 
@@ -62,11 +65,21 @@ def _server_user() -> str | None:
             return name
         except KeyError:
             continue
-    pytest.fail("running as root and no unprivileged user (postgres, nobody) to run PostgreSQL")
+    raise RuntimeError(
+        "running as root and no unprivileged user (postgres, nobody) to run PostgreSQL"
+    )
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
+    with postgres_server() as server:
+        load_table(server.uri(), "events", pl.read_parquet(SAMPLE))
+        yield server
+
+
+@contextmanager
+def postgres_server() -> Iterator[Postgres]:
+    """A PostgreSQL server of its own, stopped and removed at the end."""
     bin_dir, user = _postgres_bin(), _server_user()
     folder = Path(tempfile.mkdtemp(prefix="journeykit-pg-"))
     (folder / "password").write_text(PASSWORD)
@@ -87,19 +100,17 @@ def postgres() -> Iterator[Postgres]:
     pg_ctl = str(bin_dir / "pg_ctl")
     as_server(pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start")
     try:
-        server = Postgres(port)
-        _load_sample(server.uri())
-        yield server
+        yield Postgres(port)
     finally:
         as_server(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _load_sample(uri: str) -> None:
+def load_table(uri: str, table: str, frame: pl.DataFrame) -> None:
     import adbc_driver_postgresql.dbapi as postgresql
 
     with postgresql.connect(uri) as connection, connection.cursor() as cursor:
-        cursor.adbc_ingest("events", pl.read_parquet(SAMPLE).to_arrow(), mode="create")
+        cursor.adbc_ingest(table, frame.to_arrow(), mode="create")
         connection.commit()
 
 
@@ -107,6 +118,17 @@ def _load_sample(uri: str) -> None:
 class S3:
     env: dict[str, str]
     """What a user sets to reach the server (endpoint, region, keys)."""
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.env["AWS_ENDPOINT_URL"],
+            region_name=self.env["AWS_REGION"],
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+        )
 
     def with_secret(self, secret: str) -> dict[str, str]:
         return {**self.env, "AWS_SECRET_ACCESS_KEY": secret}
@@ -121,6 +143,16 @@ def hive_days(frame: pl.DataFrame, days: int = 3) -> dict[str, pl.DataFrame]:
 
 @pytest.fixture(scope="session")
 def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
+    with s3_server() as server:
+        client = server.client()
+        client.create_bucket(Bucket="shop")
+        _fill_bucket(client, tmp_path_factory.mktemp("s3"))
+        yield server
+
+
+@contextmanager
+def s3_server() -> Iterator[S3]:
+    """An S3 server of its own that checks signatures, with one user allowed everything."""
     import boto3
 
     port = free_port()
@@ -141,9 +173,6 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
         policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*"}]}
         policy["Statement"][0]["Resource"] = "*"
         iam.put_user_policy(UserName="analyst", PolicyName="all", PolicyDocument=json.dumps(policy))
-        keys = {"aws_access_key_id": key["AccessKeyId"]}
-        keys["aws_secret_access_key"] = key["SecretAccessKey"]
-        _fill_bucket(boto3.client("s3", **(anyone | keys)), tmp_path_factory.mktemp("s3"))
         yield S3(
             {
                 "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true",
@@ -160,17 +189,16 @@ def _wait_for(endpoint: str, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            pytest.fail("the S3 server (moto) stopped at start")
+            raise RuntimeError("the S3 server (moto) stopped at start")
         try:
             urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
             return
         except OSError:
             time.sleep(0.2)
-    pytest.fail("the S3 server (moto) did not start within 30 s")
+    raise RuntimeError("the S3 server (moto) did not start within 30 s")
 
 
 def _fill_bucket(client: Any, folder: Path) -> None:
-    client.create_bucket(Bucket="shop")
     frame = pl.read_parquet(SAMPLE)
     frame.write_csv(folder / "events.csv")
     client.upload_file(str(SAMPLE), "shop", "events.parquet")

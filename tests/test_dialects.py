@@ -143,8 +143,8 @@ def test_non_numeric_and_negative_prices_are_counted_not_used(tmp_path):
     result = run("summary", str(path), "--format", "csv")
     assert result.returncode == 0
     assert result.stderr.splitlines() == [
-        "journeykit: warning: 1 non-numeric price values read as missing",
-        "journeykit: warning: 1 negative price values read as missing",
+        "journeykit: warning: 1 non-numeric price value read as missing",
+        "journeykit: warning: 1 negative price value read as missing",
     ]
     log = load_events([str(path)])
     assert log.frame.collect()["price"].to_list() == [None, None, 7.5, 2.0, None]
@@ -167,4 +167,4 @@ def test_clean_parquet_prices_need_no_warning(tmp_path):
     frame.with_columns(pl.col("price").abs()).write_parquet(tmp_path / "clean.parquet")
     assert load_events([str(tmp_path / "clean.parquet")]).warnings == ()
     signed = load_events([str(tmp_path / "signed.parquet")])
-    assert signed.warnings == ("1 negative price values read as missing",)
+    assert signed.warnings == ("1 negative price value read as missing",)

@@ -86,6 +86,7 @@ def commands(name: str) -> dict[str, list[str]]:
     anchor = "purchase" if name == "completejourney" else "add_to_cart"
     touch = ["--touch", TOUCH[name]] if name in TOUCH else []
     return {
+        "inspect": ["inspect"],
         "funnel": ["funnel", *steps],
         "funnel_session": ["funnel", *steps, "--by", "session"],
         "funnel_strict": ["funnel", *steps, "--order", "strict"],

@@ -1,7 +1,7 @@
 """The ``journeykit`` command: a thin shell over the library (see the command modules)."""
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -11,10 +11,10 @@ from journeykit.errors import JourneykitError
 app = typer.Typer(
     name="journeykit",
     help="Funnel analytics for e-commerce event logs: funnels, journey stages, cart abandonment, "
-    "retention and weekly reports, from Parquet, CSV, NDJSON or Arrow files.",
+    "retention and weekly reports, from Parquet, CSV, NDJSON or Arrow files, object storage "
+    "(s3://, gs://, az://, https://) or a database (postgresql://, sqlite:///, duckdb:///).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
     rich_markup_mode="rich",
 )
 
@@ -43,6 +43,7 @@ def _register() -> None:
         attribution_command,
         compare_command,
         funnel_command,
+        inspect_command,
         paths_command,
         report_command,
         retention_command,
@@ -53,6 +54,7 @@ def _register() -> None:
     )
 
     for module in (
+        inspect_command,
         funnel_command,
         sample_command,
         stages_command,
@@ -68,11 +70,28 @@ def _register() -> None:
         module.register(app)
 
 
+def _plain_flags() -> None:
+    """Help without a type for flags: Typer shows ``<bool>`` beside ``--quiet`` or ``--help``,
+    options that take no value."""
+    from typer.core import TyperOption
+
+    typed = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else typed(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
 def main() -> None:
     """Entry point: an expected error is one line on stderr and an exit code, not a traceback."""
+    from journeykit import progress
+
     _register()
+    _plain_flags()
     try:
-        app()
+        with progress.shown(sys.stderr.isatty()):
+            app()
     except JourneykitError as error:
         typer.echo(f"journeykit: error: {error}", err=True)
         sys.exit(error.exit_code)

@@ -155,16 +155,7 @@ class InputOptions:
         config = self.settings()
         _check_zone(self.assume_tz, "--assume-tz")
         _check_zone(self.tz, "--tz")
-        flags = {
-            "user": self.user_col,
-            "time": self.time_col,
-            "event": self.event_col,
-            "session": self.session_col,
-            "price": self.price_col,
-            "quantity": self.quantity_col,
-            "revenue": self.revenue_col,
-            "order": self.order_col,
-        }
+        flags = self._flags()
         columns = {role: flags[role] or getattr(config.columns, role) for role in flags}
         options = LoadOptions(
             input_format=self.input_format,
@@ -180,6 +171,26 @@ class InputOptions:
             aliases=config.events,
         )
         return load_events(self.paths, options)
+
+    def _flags(self) -> dict[str, str | None]:
+        return {
+            "user": self.user_col,
+            "time": self.time_col,
+            "event": self.event_col,
+            "session": self.session_col,
+            "price": self.price_col,
+            "quantity": self.quantity_col,
+            "revenue": self.revenue_col,
+            "order": self.order_col,
+        }
+
+    def role_origins(self) -> dict[str, str]:
+        """How each role's column is chosen: ``flag``, ``config`` or ``detected``."""
+        config = self.settings().columns
+        return {
+            role: "flag" if flag else "config" if getattr(config, role) else "detected"
+            for role, flag in self._flags().items()
+        }
 
     def instant(self, text: str | None, option: str, zone: str | None = None) -> datetime | None:
         """``--since``/``--until``: a date or date-time; without a zone it is in ``zone``

@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from journeykit import progress
 from journeykit.engine.group import key_hash
 from journeykit.engine.jit import kernel, threads
 from journeykit.load.sources import read_failure
@@ -286,6 +287,7 @@ def read_chunks(
         budget = _Budget()
 
         def add(batch: pl.DataFrame) -> None:
+            progress.rows_read(batch.height)
             for name, (matrix, columns) in split(batch).items():
                 if name not in streams:
                     (Path(folder) / name).mkdir()
@@ -293,6 +295,7 @@ def read_chunks(
                     streams[name].describe(matrix, list(columns), list(columns.values()))
                 streams[name].add([matrix, *columns.values()])
 
+        progress.phase("reading events")
         try:
             for batch in frame.collect_batches(chunk_size=BATCH_ROWS):
                 add(batch)
@@ -326,6 +329,7 @@ def per_chunk(chunks: list[Callable[[], Chunks]], compute: Callable[[Chunks], T]
     """``compute`` on every chunk, as many at a time as there are cores (results in chunk order).
 
     Each chunk is put together (or read from its file) in the thread that computes it."""
+    progress.phase("computing")
     workers = threads()
     if workers <= 1:
         return [compute(chunk()) for chunk in chunks]

@@ -13,6 +13,7 @@ from urllib.parse import SplitResult, urlsplit
 
 import polars as pl
 
+from journeykit import progress
 from journeykit.errors import DataError, UsageError
 
 _SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
@@ -74,6 +75,7 @@ def read_database(database: Database, table: str | None, query: str | None) -> p
             "export the table to Parquet or CSV, or copy it into DuckDB or PostgreSQL"
         )
     sql = query if query is not None else f"SELECT * FROM {_quoted(table or '')}"
+    progress.phase(f"querying {database.shown}")
     connection = _connect(database)
     try:
         if database.kind == "duckdb":
@@ -89,7 +91,7 @@ def read_database(database: Database, table: str | None, query: str | None) -> p
         ) from None
     finally:
         connection.close()
-    return pl.from_arrow(data)  # type: ignore[return-value]
+    return pl.from_arrow(data, rechunk=False)  # type: ignore[return-value]
 
 
 def _connect(database: Database) -> Any:

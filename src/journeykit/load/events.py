@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 from polars.lazyframe.group_by import LazyGroupBy
 
+from journeykit import progress
 from journeykit.errors import DataError, UsageError, did_you_mean
 from journeykit.load.footer import FooterFacts, read_footers
 from journeykit.load.roles import INTERNAL_NAMES, Roles, detect_roles
@@ -26,7 +27,7 @@ from journeykit.load.sources import (
     read_failure,
     schema_of,
 )
-from journeykit.load.timestamps import epoch_unit, is_epoch, to_utc
+from journeykit.load.timestamps import describe_time, epoch_unit, is_epoch, to_utc
 from journeykit.load.vocabulary import CANONICAL_EVENTS, EventMapping, build_mapping
 
 ROWS_ARE_COLUMN = "__rows_are"
@@ -77,6 +78,9 @@ class Profile:
     sampled: dict[str, int] | None = None
     """Without ``event_counts``: rows per event among the first ``SAMPLE_ROWS`` rows, for
     estimates (``EventLog.rows_estimate``)."""
+    raw_counts: dict[str, int | None] = field(default_factory=dict)
+    """Kept rows per raw event name (``None`` for names the profile proved present without
+    counting them)."""
     unusable_money: dict[str, int] = field(default_factory=dict)
     """Values read as missing, by ``MONEY_CHECKS`` name: non-numeric money values and negative
     prices (SPEC §17)."""
@@ -98,6 +102,10 @@ class EventLog:
     normalized: Callable[[list[str] | None], pl.LazyFrame]
     """The normalized frame, optionally restricted to rows with the given raw event names."""
     warnings: tuple[str, ...] = ()
+    source_notes: tuple[tuple[str, str], ...] = ()
+    """What was read and how (``Source.notes``)."""
+    time_form: str = ""
+    """How the time column was read, in words (``timestamps.describe_time``)."""
 
     @property
     def frame(self) -> pl.LazyFrame:
@@ -197,6 +205,7 @@ def load_frame(
     options = options or LoadOptions()
     if not isinstance(source, Source):
         source = Source(frame=source.lazy(), label="<frame>")
+    progress.phase(f"profiling {source.label}")
     raw = source.frame
     if options.rows_are is not None:
         raw = raw.with_columns(pl.lit(options.rows_are).alias(ROWS_ARE_COLUMN))
@@ -210,7 +219,7 @@ def load_frame(
         raw = raw.unique(maintain_order=True)
     plain = not options.dedupe and options.stitch is None
     known = _footers(source, roles, options.assume_tz) if plain else None
-    time_expr = _time_expression(raw, roles, options.assume_tz, source.label, known)
+    time_expr, time_form = _time_expression(raw, roles, options.assume_tz, source.label, known)
     if options.stitch is not None:
         raw = _stitched(
             raw, roles, _stitch_column(options.stitch, available, source.label), time_expr
@@ -230,6 +239,8 @@ def load_frame(
         label=source.label,
         dimensions=dimensions,
         warnings=_warnings(profile, roles, mapping),
+        source_notes=source.notes,
+        time_form=time_form,
     )
 
 
@@ -276,8 +287,9 @@ def _stitched(raw: pl.LazyFrame, roles: Roles, column: str, time_expr: pl.Expr) 
 
 def _time_expression(
     raw: pl.LazyFrame, roles: Roles, assume_tz: str, label: str, known: FooterFacts | None
-) -> pl.Expr:
-    """The UTC time of each row; integer epochs take their unit from the footers or one pass."""
+) -> tuple[pl.Expr, str]:
+    """The UTC time of each row, and how it is read in words; integer epochs take their unit
+    from the footers or one pass."""
     column = roles.columns["time"]
     assert column is not None
     dtype = schema_of(raw)[column]
@@ -287,7 +299,8 @@ def _time_expression(
         if unit is None:
             max_abs = _collect(label, raw.select(pl.col(column).abs().max()))[0].item()
             unit = epoch_unit(float(max_abs or 0))
-    return to_utc(column, dtype, assume_tz=assume_tz, unit=unit)
+    form = describe_time(dtype, assume_tz=assume_tz, unit=unit)
+    return to_utc(column, dtype, assume_tz=assume_tz, unit=unit), form
 
 
 def _footers(source: Source, roles: Roles, assume_tz: str) -> FooterFacts | None:
@@ -412,6 +425,7 @@ def _profile(
         user_range=None if users is None or None in users else (users[0], users[1]),
         session_nulls=bool(figures["session_nulls"]),
         sampled=_sampled_counts(named, mapping) if "sampled" in named.columns else None,
+        raw_counts=dict(named.select("raw_event", "kept").iter_rows()),
         unusable_money={name: figures[name] for name in money if figures[name]},
     )
     return profile, mapping
@@ -554,7 +568,8 @@ def _warnings(profile: Profile, roles: Roles, mapping: EventMapping) -> tuple[st
         notes.append(dropped_summary(profile, roles))
     for check, count in profile.unusable_money.items():
         role, problem = check.split(" ")
-        notes.append(f"{count:,} {problem} {roles.columns[role]} values read as missing")
+        values = f"{count:,} {problem} {roles.columns[role]} value" + ("s" if count > 1 else "")
+        notes.append(f"{values} read as missing")
     return tuple(notes)
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 import polars as pl
 
+from journeykit import progress
 from journeykit.errors import DataError, UsageError
 from journeykit.load.databases import database_of, read_database
 from journeykit.load.dialect import detect_delimiter, error_line, file_delimiter, head_text
@@ -44,6 +45,8 @@ class Source:
     label: str
     parquet_files: tuple[Path, ...] = ()
     """Every file read, when all of them are Parquet (their footers hold statistics)."""
+    notes: tuple[tuple[str, str], ...] = ()
+    """What was read and how, as (what, how) pairs (``journeykit inspect``)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,9 @@ def open_sources(paths: list[str], reading: Reading | None = None) -> Source:
             raise UsageError(f"{databases[0].shown}: a database is read alone, without files")
         what = f"table {reading.table}" if reading.table else "query"
         rows = read_database(databases[0], reading.table, reading.query)
-        return Source(frame=rows.lazy(), label=f"{databases[0].shown} ({what})")
+        label = f"{databases[0].shown} ({what})"
+        notes = (("input", label), ("format", f"{databases[0].kind} database, {what}"))
+        return Source(frame=rows.lazy(), label=label, notes=notes)
     if reading.table is not None or reading.query is not None:
         raise UsageError(
             "--table and --query read from a database: give a postgresql://, sqlite:/// or "
@@ -84,8 +89,35 @@ def open_sources(paths: list[str], reading: Reading | None = None) -> Source:
         _format_of(f, reading.input_format) == "parquet" for f in files
     )
     return Source(
-        frame=frame, label=label, parquet_files=tuple(files) if everything_parquet else ()
+        frame=frame,
+        label=label,
+        parquet_files=tuple(files) if everything_parquet else (),
+        notes=_notes(label, paths, files, reading),
     )
+
+
+def _notes(
+    label: str, paths: list[str], files: list[Path], reading: Reading
+) -> tuple[tuple[str, str], ...]:
+    """What ``open_sources`` read: the input, its files and formats, CSV delimiters."""
+    remote = [p for p in paths if _is_remote(p)]
+    formats = sorted({str(_format_of(f, reading.input_format)) for f in files})
+    notes = [("input", label)]
+    if files:
+        notes.append(("files", f"{len(files):,} local file" + ("s" if len(files) > 1 else "")))
+    notes += [("object storage", uri) for uri in remote]
+    if "-" in paths:
+        notes.append(("standard input", reading.input_format or "csv"))
+    if formats:
+        notes.append(("format", ", ".join(formats)))
+    how = "--delimiter" if reading.delimiter else "detected from the header"
+    for delimiter in sorted({d for _, d in _CSV_FILES.get(label, [])}):
+        notes.append(("delimiter", f"{'tab' if delimiter == chr(9) else repr(delimiter)} ({how})"))
+    return tuple(notes)
+
+
+def _is_remote(path: str) -> bool:
+    return "://" in path and path.split("://", 1)[0].lower() in _REMOTE
 
 
 def read_failure(label: str, exc: pl.exceptions.PolarsError) -> DataError:
@@ -104,7 +136,7 @@ def _scan_one(path: str, reading: Reading, label: str) -> tuple[pl.LazyFrame, li
     input_format = reading.input_format
     if path == "-":
         return _read_stdin(input_format or "csv", reading.delimiter), []
-    if path.split("://", 1)[0].lower() in _REMOTE and "://" in path:
+    if _is_remote(path):
         return _scan_remote(path, reading), []
     target = Path(path)
     if target.is_dir():
@@ -121,7 +153,10 @@ def _scan_one(path: str, reading: Reading, label: str) -> tuple[pl.LazyFrame, li
 
 def _scan_remote(uri: str, reading: Reading) -> pl.LazyFrame:
     """An object-storage URI, glob or (``…/``) folder of hive-partitioned Parquet, read by
-    Polars' cloud readers (credentials and endpoint from the environment)."""
+    Polars' cloud readers (credentials and endpoint from the environment).
+
+    The objects are read once, into memory: a command passes over its input more than once
+    (the profile, then the engine), and each pass over a scan would fetch them again."""
     name = uri.split("?", 1)[0].rstrip("/")
     fmt = reading.input_format or _SUFFIXES.get(Path(name).suffix.lower())
     if uri.endswith("/") and fmt is None:
@@ -137,9 +172,12 @@ def _scan_remote(uri: str, reading: Reading) -> pl.LazyFrame:
             scan = pl.scan_parquet(uri, hive_partitioning=hive)
         else:
             scan = _scan_file(uri, fmt)
-        return _checked(scan, uri)
+        progress.phase(f"reading {uri}")
+        return _checked(scan, uri).collect().lazy()
     except DataError as exc:
         raise DataError(_without_secrets(str(exc))) from None
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise DataError(_without_secrets(f"{uri}: cannot read it ({_first_line(exc)})")) from None
 
 
 def _remote_delimiter(uri: str) -> str:

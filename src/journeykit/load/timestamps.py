@@ -26,6 +26,28 @@ def epoch_unit(max_abs: float) -> str:
     return "ns"
 
 
+_UNIT_NAMES = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+
+
+def describe_time(dtype: pl.DataType, *, assume_tz: str, unit: str | None = None) -> str:
+    """How ``to_utc`` reads a time column of ``dtype``, in words (``journeykit inspect``).
+
+    >>> describe_time(pl.Int64(), assume_tz="UTC", unit="ms")
+    'integer epochs in milliseconds (decided from the largest value)'
+    """
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:
+            return f"timestamps without a zone, read in {assume_tz}"
+        return f"timestamps in {dtype.time_zone}" + (
+            ", converted to UTC" if dtype.time_zone != "UTC" else ""
+        )
+    if isinstance(dtype, pl.Date):
+        return f"dates, read as midnight in {assume_tz}"
+    if is_epoch(dtype):
+        return f"integer epochs in {_UNIT_NAMES[unit or 's']} (decided from the largest value)"
+    return f"ISO-8601 text (zone-less values read in {assume_tz})"
+
+
 def is_epoch(dtype: pl.DataType) -> bool:
     return dtype.is_numeric()
 
