@@ -32,8 +32,20 @@ KEYS = "__keys"
 """The chunk entry holding the user key matrix (``uint64``, one row per event)."""
 CHUNK_BYTES = 16 * 2**20
 """Routed bytes per chunk: a chunk's user table and working arrays stay small."""
-MEMORY_BYTES = 1280 * 2**20
-"""Routed bytes kept in memory; beyond this the chunks go to temporary files."""
+
+
+def _memory_bytes() -> int:
+    """An eighth of the machine's memory, at least 1.25 GiB."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        physical = 0
+    return max(1280 * 2**20, physical // 8)
+
+
+MEMORY_BYTES = _memory_bytes()
+"""Routed bytes kept in memory (an eighth of the machine's memory, at least 1.25 GiB); beyond
+this the chunks go to temporary files."""
 BATCH_ROWS = 1 << 20
 T = TypeVar("T")
 Chunk = dict[str, NDArray[Any]]
