@@ -64,41 +64,55 @@ def user_table(log: EventLog, spec: SegmentsSpec) -> pl.DataFrame:
 
 
 def _chunk_users(chunk: Sessions, money: bool) -> pl.DataFrame:
-    """A chunk's users: their sessions' activity and their orders."""
+    """A chunk's users: their sessions' activity and their orders (NumPy reductions over the
+    sessions and orders, which come grouped by user)."""
     user, _, fields, events = chunk.facts()[:4]
     layout = chunk.layout
     engaged = np.zeros(user.shape[0], bool)
     for name in _ENGAGING:
         engaged |= fields[:, layout[MOMENTS.index(name)]] != NEVER
-    sessions = pl.DataFrame(
-        {"u": user, "first": fields[:, FIRST], "last": fields[:, LAST], "n": events}
-        | {"engaged": engaged}
-    )
-    activity = sessions.group_by("u").agg(
-        pl.col("first").min().alias("first_event"),
-        pl.col("last").max().alias("last_event"),
-        pl.len().cast(pl.Int64).alias("sessions"),
-        pl.col("n").sum().cast(pl.Int64).alias("events"),
-        pl.col("engaged").any(),
-    )
-    placed = (
-        placed_orders(chunk, money=money)
-        .group_by(pl.col("user").alias("u"))
-        .agg(
-            pl.len().cast(pl.Int64).alias("orders"),
-            pl.col("value").sum().alias("revenue")
-            if money
-            else pl.lit(None, pl.Float64).alias("revenue"),
-            pl.col("time").min().alias("first_order"),
-            pl.col("time").max().alias("last_order"),
-        )
-    )
-    joined = activity.join(placed, on="u", how="left").with_columns(
-        pl.col("orders").fill_null(0),
-        pl.col("revenue").fill_null(0.0) if money else pl.col("revenue"),
-    )
-    firsts = chunk.starts[joined["u"].to_numpy()]
-    return joined.with_columns(chunk.value("user", firsts)).drop("u")
+    heads = _heads(user)
+    users = user[heads]
+    placed = placed_orders(chunk, money=money)
+    order_user = placed["user"].to_numpy()
+    at = np.searchsorted(users, order_user)
+    orders = np.bincount(at, minlength=users.shape[0]).astype(np.int64)
+    bought = orders > 0
+    times = placed["time"].to_numpy()
+    order_heads = _heads(order_user)
+    first_order, last_order = np.zeros(users.shape[0], np.int64), np.zeros(users.shape[0], np.int64)
+    if order_heads.shape[0]:
+        first_order[bought] = np.minimum.reduceat(times, order_heads)
+        last_order[bought] = np.maximum.reduceat(times, order_heads)
+    if money:
+        values = placed["value"].to_numpy()
+        revenue = pl.Series(np.bincount(at, weights=values, minlength=users.shape[0]).astype(float))
+    else:
+        revenue = pl.repeat(None, users.shape[0], dtype=pl.Float64, eager=True)
+    return pl.DataFrame(
+        {
+            "first_event": np.minimum.reduceat(fields[:, FIRST], heads),
+            "last_event": np.maximum.reduceat(fields[:, LAST], heads),
+            "sessions": np.diff(np.append(heads, user.shape[0])).astype(np.int64),
+            "events": np.add.reduceat(events.astype(np.int64), heads),
+            "engaged": np.logical_or.reduceat(engaged, heads),
+            "orders": orders,
+            "revenue": revenue,
+            "first_order": pl.Series(first_order).zip_with(
+                pl.Series(bought), pl.Series([None], dtype=pl.Int64)
+            ),
+            "last_order": pl.Series(last_order).zip_with(
+                pl.Series(bought), pl.Series([None], dtype=pl.Int64)
+            ),
+        }
+    ).with_columns(chunk.value("user", chunk.starts[users]))
+
+
+def _heads(grouped: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Where each run of equal values starts."""
+    if grouped.shape[0] == 0:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(np.diff(grouped, prepend=grouped[0] - 1))
 
 
 def _with_rfm(users: pl.DataFrame, now_us: int, *, money: bool) -> pl.DataFrame:
@@ -118,7 +132,7 @@ def _with_rfm(users: pl.DataFrame, now_us: int, *, money: bool) -> pl.DataFrame:
 
     def nulled(values: NDArray[np.float64] | None, dtype: pl.DataType) -> pl.Series:
         if values is None:
-            return pl.Series([None] * users.height, dtype=dtype)
+            return pl.repeat(None, users.height, dtype=dtype, eager=True)
         return pl.Series(np.where(customers, values, np.nan)).fill_nan(None).cast(dtype)
 
     return users.with_columns(
@@ -126,9 +140,9 @@ def _with_rfm(users: pl.DataFrame, now_us: int, *, money: bool) -> pl.DataFrame:
         nulled(r_score, pl.Int64()).alias("r_score"),
         nulled(f_score, pl.Int64()).alias("f_score"),
         nulled(m_score, pl.Int64()).alias("m_score"),
-        pl.Series("rfm_segment", segment, dtype=pl.String).zip_with(
-            pl.Series(customers), pl.Series([None] * users.height, dtype=pl.String)
-        ),
+        pl.Series(RFM, dtype=pl.String)
+        .gather(pl.Series(segment).set(pl.Series(~customers), None))
+        .alias("rfm_segment"),
     )
 
 
@@ -156,8 +170,8 @@ def fm_of(f_score: NDArray[np.float64], m_score: NDArray[np.float64] | None) -> 
 
 def _rfm_segment(
     r: NDArray[np.float64], fm: NDArray[np.float64], f: NDArray[np.int64]
-) -> NDArray[np.str_]:
-    """The first matching segment of SPEC §16."""
+) -> NDArray[np.int64]:
+    """The first matching segment of SPEC §16 (its index in ``RFM``)."""
     conditions = [
         (r >= 4) & (fm >= 4),
         (r >= 3) & (fm >= 3),
@@ -166,7 +180,8 @@ def _rfm_segment(
         fm >= 3,
         r == 2,
     ]
-    return np.select(conditions, list(RFM[:-1]), default=RFM[-1])
+    segment: NDArray[np.int64] = np.select(conditions, range(len(RFM) - 1), default=len(RFM) - 1)
+    return segment
 
 
 def _lifecycle() -> pl.Expr:
