@@ -79,3 +79,19 @@ def test_epochs_rows_are_and_a_database(tmp_path):
     found = rows_of(uri, "--table", "orders", "--rows-are", "purchase")
     assert found[("source", "input")] == f"{uri} (table orders)"
     assert found[("source", "format")] == "duckdb database, table orders"
+
+
+def test_the_command_prints_the_library_result():
+    from datetime import timedelta
+
+    from tests.servers import SAMPLE
+
+    from journeykit.inspection import InspectSpec, inspection
+    from journeykit.load.events import load_events
+
+    origins = {role: "detected" for role in ("user", "time", "event", "session")}
+    spec = InspectSpec(origins=origins, session_gap=timedelta(minutes=30), tz="UTC", aliases={})
+    expected = inspection(load_events([str(SAMPLE)]), spec)
+    printed = pl.read_csv(io.StringIO(output("inspect", str(SAMPLE))))
+    assert printed.equals(expected)
+    assert expected.filter(pl.col("section") == "rows")["value"].to_list() == ["59,197", "59,197"]
