@@ -36,6 +36,7 @@ def write(path: Path, delimiter: str, rows=ROWS, header=HEADER, prefix: bytes = 
         ("a|b\tc", "\t"),
         ("a;b;c,d", ";"),  # the one that splits into the most fields
         ("single", ","),
+        ('"user,id";"event,time";event', ";"),  # quoted names are one field each
     ],
 )
 def test_delimiter_from_the_header_line(header, expected):
@@ -168,3 +169,23 @@ def test_clean_parquet_prices_need_no_warning(tmp_path):
     assert load_events([str(tmp_path / "clean.parquet")]).warnings == ()
     signed = load_events([str(tmp_path / "signed.parquet")])
     assert signed.warnings == ("1 negative price value read as missing",)
+
+
+def test_ragged_line_is_found_past_short_lines(tmp_path):
+    rows = [(f"u{i}", "2026-03-02 12:00:00", "page_view", "1") for i in range(20_010)]
+    path = write(tmp_path / "late_ragged.csv", ",", rows)
+    text = path.read_text().splitlines()
+    text[1] = "u0,2026-03-02 12:00:00,page_view"  # short: Polars reads a null price
+    text[20_002] += ",surplus"
+    path.write_text("\n".join(text) + "\n")
+    assert f"{path}: line 20,003: cannot read it" in error_of(run("summary", str(path)), 1)
+
+
+@pytest.mark.parametrize(
+    "data", [b"no", gzip.compress(b"user_id,ts,event\n1,2026-03-02,view\n")[:20]]
+)
+def test_broken_gzip_is_one_line(tmp_path, data):
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(data)
+    line = error_of(run("summary", str(path)), 1)
+    assert line.startswith(f"journeykit: error: {path}: cannot read it")

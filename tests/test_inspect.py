@@ -95,3 +95,14 @@ def test_the_command_prints_the_library_result():
     printed = pl.read_csv(io.StringIO(output("inspect", str(SAMPLE))))
     assert printed.equals(expected)
     assert expected.filter(pl.col("section") == "rows")["value"].to_list() == ["59,197", "59,197"]
+
+
+def test_dedupe_counts_the_duplicates_it_drops(tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        "user_id,ts,event\n1,2026-03-02 12:00:00,view\n1,2026-03-02 12:00:00,view\n"
+        "2,2026-03-02 12:00:00,view\n2,2026-03-02 12:00:00,view\n"
+    )
+    found = rows_of(str(path), "--dedupe")
+    assert found[("rows", "read")] == "4" and found[("rows", "kept")] == "2"
+    assert found[("rows", "dropped: exact duplicates (--dedupe)")] == "2"

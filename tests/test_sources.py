@@ -191,3 +191,19 @@ def test_database_usage_errors(database_files, tmp_path):
     assert "a database" in error_of(run("funnel", str(SAMPLE), "--table", "events"), 2)
     mysql = error_of(run("funnel", "mysql://me:pw123@127.0.0.1/shop", "--table", "e"), 2)
     assert "MySQL" in mysql and "pw123" not in mysql and "me:***@127.0.0.1" in mysql
+
+
+def test_passwords_in_parameters_and_bad_ports():
+    closed = free_port()
+    uri = f"postgresql://journeykit@127.0.0.1:{closed}/postgres?password=Param-Secret-3"
+    result = run("funnel", uri, "--table", "events")
+    assert "password=***" in error_of(result, 1) and "Param-Secret-3" not in result.stderr
+    line = error_of(run("funnel", "postgresql://me:Pw-5@127.0.0.1:abc/db", "--table", "e"), 2)
+    assert "port" in line and "Pw-5" not in line
+
+
+def test_presigned_url_query_strings_are_never_shown(s3):
+    uri = "s3://shop/nope.parquet?X-Amz-Signature=Sig-Secret-8"
+    result = run("inspect", uri, env=s3.env)
+    line = error_of(result, 1)
+    assert "s3://shop/nope.parquet?…" in line and "Sig-Secret-8" not in result.stderr

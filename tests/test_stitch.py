@@ -96,5 +96,6 @@ def test_cli_flag_and_config_key(tmp_path):
     config = tmp_path / "journeykit.toml"
     config.write_text('[columns]\nstitch = "anonymous_id"\n')
     assert output("summary", str(path), "--config", str(config)) == flag
-    line = error_of(run("summary", str(path), "--stitch", "anonymus_id"), 1)
-    assert "no column 'anonymus_id' for --stitch" in line and "anonymous_id" in line
+    line = error_of(run("summary", str(path), "--stitch", "anonymus_id"), 2)
+    assert "no column 'anonymus_id' for --stitch (or [columns] stitch)" in line
+    assert "anonymous_id" in line

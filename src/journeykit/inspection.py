@@ -13,6 +13,7 @@ import polars as pl
 
 from journeykit.durations import format_duration
 from journeykit.load.events import ROWS_ARE_COLUMN, EventLog
+from journeykit.load.sources import read_failure
 from journeykit.load.vocabulary import CANONICAL_EVENTS
 from journeykit.output.human import plural
 
@@ -48,7 +49,9 @@ def inspection(log: EventLog, spec: InspectSpec) -> pl.DataFrame:
 
 def _rows(log: EventLog) -> list[tuple[str, str, str]]:
     profile = log.profile
-    rows = [("rows", "read", f"{profile.rows:,}")]
+    rows = [("rows", "read", f"{profile.rows + profile.duplicates:,}")]
+    if profile.duplicates:
+        rows.append(("rows", "dropped: exact duplicates (--dedupe)", f"{profile.duplicates:,}"))
     for cause, what in _CAUSES.items():
         if profile.dropped[cause]:
             column = log.roles.columns[cause]
@@ -134,7 +137,10 @@ def _structure(log: EventLog, spec: InspectSpec) -> list[tuple[str, str, str]]:
 def _dimensions(log: EventLog) -> list[tuple[str, str, str]]:
     if not log.dimensions:
         return [("dimensions", "none", "no other columns")]
-    distinct = log.frame.select(pl.col(d).n_unique() for d in log.dimensions).collect()
+    try:
+        distinct = log.frame.select(pl.col(d).n_unique() for d in log.dimensions).collect()
+    except pl.exceptions.PolarsError as exc:
+        raise read_failure(log.label, exc) from None
     return [("dimensions", d, f"{distinct[d].item():,} distinct values") for d in log.dimensions]
 
 

@@ -25,6 +25,7 @@ class _Display:
         self.started = time.monotonic()
         self.live: Any = None
         self.spinner: Any = None
+        self.stopped = False
         self.lock = threading.Lock()
 
     def __rich__(self) -> Any:
@@ -43,13 +44,14 @@ class _Display:
         from rich.live import Live
 
         with self.lock:
-            if self.live is None:
+            if self.live is None and not self.stopped:
                 console = Console(stderr=True)
                 self.live = Live(self, console=console, refresh_per_second=8, transient=True)
                 self.live.start()
 
     def stop(self) -> None:
         with self.lock:
+            self.stopped = True
             if self.live is not None:
                 self.live.stop()
                 self.live = None

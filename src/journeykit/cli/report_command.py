@@ -88,7 +88,7 @@ def _invocation(inputs: InputOptions, period: str, at: str | None) -> dict[str, 
         for f in fields(inputs)
         if f.name != "paths" and (value := getattr(inputs, f.name)) != f.default
     }
-    from journeykit.load.databases import shown
+    from journeykit.load.sources import shown
 
     paths = [shown(path) for path in inputs.paths]
     return {"paths": paths, "period": period, "at": at, "options": given}

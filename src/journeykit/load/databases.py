@@ -9,7 +9,7 @@ DuckDB through its own client. Messages name the database without its password.
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 import polars as pl
 
@@ -30,19 +30,27 @@ class Database:
 
     @property
     def shown(self) -> str:
-        """The URI without its password."""
-        parts = self.parts
-        if parts.password is None:
-            return self.uri
-        user = f"{parts.username}:***@" if parts.username else ":***@"
-        host = parts.hostname or ""
-        netloc = f"{user}{host}{f':{parts.port}' if parts.port else ''}"
-        return parts._replace(netloc=netloc).geturl()
+        """The URI without its password (in the user part or a ``password=`` parameter)."""
+        return self.scrubbed(self.uri)
+
+    @property
+    def secrets(self) -> list[str]:
+        found = [self.parts.password] if self.parts.password else []
+        found += [v for k, v in parse_qsl(self.parts.query) if k.lower() == "password" and v]
+        return found
 
     def scrubbed(self, text: str) -> str:
         """``text`` with the password, if any, replaced."""
-        password = self.parts.password
-        return text.replace(password, "***") if password else text
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    @property
+    def port(self) -> int | None:
+        try:
+            return self.parts.port
+        except ValueError:
+            raise UsageError(f"{self.shown}: the port is not a number from 1 to 65535") from None
 
     @property
     def file(self) -> Path:
@@ -54,13 +62,12 @@ def database_of(path: str) -> Database | None:
     """The database a path names, or ``None`` for a file, glob or other URI."""
     scheme = path.split("://", 1)[0].lower() if "://" in path else ""
     kind = _SCHEMES.get(scheme)
-    return Database(path, kind, urlsplit(path)) if kind else None
-
-
-def shown(path: str) -> str:
-    """An input path as messages and reports may show it: a database URI without password."""
-    database = database_of(path)
-    return database.shown if database is not None else path
+    if kind is None:
+        return None
+    try:
+        return Database(path, kind, urlsplit(path))
+    except ValueError:
+        raise UsageError(f"{scheme}://…: not a valid database URI") from None
 
 
 def read_database(database: Database, table: str | None, query: str | None) -> pl.DataFrame:
@@ -74,6 +81,7 @@ def read_database(database: Database, table: str | None, query: str | None) -> p
             f"{database.shown}: MySQL is not read directly (no Arrow reader for it here); "
             "export the table to Parquet or CSV, or copy it into DuckDB or PostgreSQL"
         )
+    database.port  # noqa: B018 (a usage error for a port that is not a number)
     sql = query if query is not None else f"SELECT * FROM {_quoted(table or '')}"
     progress.phase(f"querying {database.shown}")
     connection = _connect(database)
@@ -114,7 +122,7 @@ def _connect(database: Database) -> Any:
         raise
     except Exception as exc:
         host = database.parts.hostname or "localhost"
-        where = f"{host}:{database.parts.port or 5432}" if database.kind == "postgresql" else path
+        where = f"{host}:{database.port or 5432}" if database.kind == "postgresql" else path
         raise DataError(
             f"{database.shown}: cannot connect to {where} ({database.scrubbed(_first_line(exc))})"
         ) from None

@@ -24,12 +24,15 @@ _BAD_VALUE = re.compile(
 
 
 def detect_delimiter(header: str) -> str:
-    """The delimiter of a header line.
+    """The delimiter of a header line: the one that splits it into the most fields (quoted
+    names count as one field), ties in ``DELIMITERS`` order.
 
     >>> detect_delimiter("user_id;event_time;event"), detect_delimiter("a,b|c")
     (';', ',')
+    >>> detect_delimiter('"user,id";"event,time";event')
+    ';'
     """
-    counts = [header.count(d) for d in DELIMITERS]
+    counts = [len(next(csv.reader([header], delimiter=d), [])) for d in DELIMITERS]
     return DELIMITERS[counts.index(max(counts))]
 
 
@@ -52,16 +55,32 @@ def head_text(data: bytes, label: str) -> str:
 
 def file_delimiter(path: Path, forced: str | None) -> str:
     """The delimiter of a CSV file (``forced`` when given), after checking it is text."""
-    with _open(path) as handle:
-        head = head_text(handle.read(_HEAD_BYTES), str(path))
+    try:
+        with _open(path) as handle:
+            head = head_text(handle.read(_HEAD_BYTES), str(path))
+    except (OSError, EOFError) as exc:  # a .gz that is not gzip, or cut short
+        what = "not a gzip file" if isinstance(exc, gzip.BadGzipFile) else type(exc).__name__
+        raise DataError(f"{path}: cannot read it ({what})") from None
     return forced if forced is not None else detect_delimiter(head.split("\n", 1)[0])
 
 
 def error_line(path: Path, delimiter: str, message: str) -> int | None:
     """The 1-based line of ``path`` that a Polars parse error ``message`` is about, if found:
-    the first line whose field count differs from the header's, or whose value in the named
-    column is the named value."""
+    the first line with more fields than the header ("found more fields"), or whose value in
+    the named column is the named value."""
     bad = _BAD_VALUE.search(message)
+    ragged = "more fields" in message
+    if bad is None and not ragged:
+        return None
+    try:
+        return _first_line_of(path, delimiter, bad, ragged)
+    except (OSError, EOFError, csv.Error):
+        return None
+
+
+def _first_line_of(
+    path: Path, delimiter: str, bad: re.Match[str] | None, ragged: bool
+) -> int | None:
     with _open(path) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
         rows = csv.reader(text, delimiter=delimiter)
@@ -70,7 +89,7 @@ def error_line(path: Path, delimiter: str, message: str) -> int | None:
         for row in rows:
             if not row:
                 continue
-            if bad is None and len(row) != len(header):
+            if ragged and len(row) > len(header):
                 return rows.line_num
             if (
                 column is not None

@@ -7,7 +7,7 @@ single profiling pass, and dropped.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, partial
 from typing import Any
@@ -78,6 +78,9 @@ class Profile:
     sampled: dict[str, int] | None = None
     """Without ``event_counts``: rows per event among the first ``SAMPLE_ROWS`` rows, for
     estimates (``EventLog.rows_estimate``)."""
+    duplicates: int = 0
+    """Exact duplicate rows removed before the profile (``--dedupe``; ``rows`` counts the
+    others)."""
     raw_counts: dict[str, int | None] = field(default_factory=dict)
     """Kept rows per raw event name (``None`` for names the profile proved present without
     counting them)."""
@@ -216,6 +219,7 @@ def load_frame(
     if options.rows_are is not None:
         roles = Roles({**roles.columns, "event": ROWS_ARE_COLUMN})
     if options.dedupe:
+        (before,) = _collect(source.label, raw.select(pl.len()))
         raw = raw.unique(maintain_order=True)
     plain = not options.dedupe and options.stitch is None
     known = _footers(source, roles, options.assume_tz) if plain else None
@@ -225,6 +229,8 @@ def load_frame(
             raw, roles, _stitch_column(options.stitch, available, source.label), time_expr
         )
     profile, mapping = _profile(raw, roles, time_expr, options.aliases, source.label, known)
+    if options.dedupe:
+        profile = replace(profile, duplicates=before.item() - profile.rows)
     _check_usable(profile, roles, options.strict, source.label)
     dimensions = tuple(
         c
@@ -247,9 +253,9 @@ def load_frame(
 def _stitch_column(name: str, available: list[str], label: str) -> str:
     if name in available:
         return name
-    raise DataError(
-        f"{label}: no column '{name}' for --stitch{did_you_mean(name, available)}; "
-        f"columns are: {', '.join(available)}"
+    raise UsageError(
+        f"{label}: no column '{name}' for --stitch (or [columns] stitch)"
+        f"{did_you_mean(name, available)}; columns are: {', '.join(available)}"
     )
 
 

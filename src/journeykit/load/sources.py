@@ -79,7 +79,8 @@ def open_sources(paths: list[str], reading: Reading | None = None) -> Source:
             "--table and --query read from a database: give a postgresql://, sqlite:/// or "
             "duckdb:/// URI as the input"
         )
-    label = paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1})"
+    first = shown(paths[0])
+    label = first if len(paths) == 1 else f"{first} (+{len(paths) - 1})"
     _CSV_FILES[label] = []
     scans = [_scan_one(path, reading, label) for path in paths]
     frames = [frame for frame, _ in scans]
@@ -105,7 +106,7 @@ def _notes(
     notes = [("input", label)]
     if files:
         notes.append(("files", f"{len(files):,} local file" + ("s" if len(files) > 1 else "")))
-    notes += [("object storage", uri) for uri in remote]
+    notes += [("object storage", shown(uri)) for uri in remote]
     if "-" in paths:
         notes.append(("standard input", reading.input_format or "csv"))
     if formats:
@@ -157,39 +158,58 @@ def _scan_remote(uri: str, reading: Reading) -> pl.LazyFrame:
 
     The objects are read once, into memory: a command passes over its input more than once
     (the profile, then the engine), and each pass over a scan would fetch them again."""
-    name = uri.split("?", 1)[0].rstrip("/")
-    fmt = reading.input_format or _SUFFIXES.get(Path(name).suffix.lower())
-    if uri.endswith("/") and fmt is None:
+    name, label = uri.split("?", 1)[0], shown(uri)
+    folder = name.endswith("/")
+    fmt = _format_of(Path(name.rstrip("/")), reading.input_format, quiet=True)
+    if folder and fmt is None:
         fmt = "parquet"
     if fmt is None:
-        raise UsageError(f"{uri}: unknown file type; use --input-format parquet|csv|tsv|ndjson|ipc")
-    hive = fmt == "parquet" and (uri.endswith("/") or any(c in uri for c in "*?["))
+        raise UsageError(
+            f"{label}: unknown file type; use --input-format parquet|csv|tsv|ndjson|ipc"
+        )
+    hive = fmt == "parquet" and (folder or any(c in name for c in "*?["))
     try:
         if fmt in ("csv", "tsv"):
-            delimiter = reading.delimiter or _remote_delimiter(uri)
+            delimiter = reading.delimiter or _remote_delimiter(uri, label)
             scan = pl.scan_csv(uri, separator=delimiter, **_CSV_OPTIONS)  # type: ignore[arg-type]
         elif fmt == "parquet":
             scan = pl.scan_parquet(uri, hive_partitioning=hive)
         else:
             scan = _scan_file(uri, fmt)
-        progress.phase(f"reading {uri}")
-        return _checked(scan, uri).collect().lazy()
+        progress.phase(f"reading {label}")
+        return _checked(scan, label).collect().lazy()
     except DataError as exc:
-        raise DataError(_without_secrets(str(exc))) from None
+        raise DataError(_without_secrets(str(exc), uri)) from None
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(_without_secrets(f"{uri}: cannot read it ({_first_line(exc)})")) from None
+        message = f"{label}: cannot read it ({_first_line(exc)})"
+        raise DataError(_without_secrets(message, uri)) from None
 
 
-def _remote_delimiter(uri: str) -> str:
-    """The delimiter of a remote CSV's header line (read as one field)."""
+def _remote_delimiter(uri: str, label: str) -> str:
+    """The delimiter of a remote CSV's header line (read as one field). A remote glob takes
+    the first object's (``--delimiter`` sets one for all)."""
     try:
         head = pl.read_csv(uri, has_header=False, separator="\x1f", quote_char=None, n_rows=1)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(f"{uri}: cannot read it ({_first_line(exc)})") from None
+        raise DataError(f"{label}: cannot read it ({_first_line(exc)})") from None
     return detect_delimiter(str(head.item(0, 0)) if head.height else "")
 
 
-def _without_secrets(text: str) -> str:
+def shown(path: str) -> str:
+    """An input path as messages and reports may show it: a database URI without password, a
+    remote URI without its query string (a presigned URL's signature)."""
+    database = database_of(path)
+    if database is not None:
+        return database.shown
+    if _is_remote(path) and "?" in path:
+        return path.split("?", 1)[0] + "?…"
+    return path
+
+
+def _without_secrets(text: str, uri: str) -> str:
+    """``text`` without the secrets of the environment and the query string of ``uri``."""
+    if "?" in uri:
+        text = text.replace(uri.split("?", 1)[1], "…")
     for name in _SECRETS:
         secret = os.environ.get(name)
         if secret:
