@@ -19,6 +19,17 @@ class UsageError(JourneykitError):
     exit_code = 2
 
 
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of an exception's message (its type's name when empty), for
+    one-line errors that quote a library's cause.
+
+    >>> first_line(ValueError("bad value\\n  details"))
+    'bad value'
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when none is close.
 

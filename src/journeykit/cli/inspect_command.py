@@ -25,11 +25,12 @@ def inspect(*, inputs: InputOptions, output: OutputOptions) -> None:
     from journeykit.inspection import InspectSpec, inspection, render_inspection
 
     log = inputs.load(engine=False)
+    config = inputs.settings()
     spec = InspectSpec(
-        origins=inputs.role_origins(),
+        origins=inputs.role_origins(config),
         session_gap=inputs.gap(),
         tz=inputs.tz,
-        aliases=inputs.settings().events,
+        aliases=config.events,
         rows_are=inputs.rows_are,
     )
     table = inspection(log, spec)

@@ -184,11 +184,11 @@ class InputOptions:
             "order": self.order_col,
         }
 
-    def role_origins(self) -> dict[str, str]:
-        """How each role's column is chosen: ``flag``, ``config`` or ``detected``."""
-        config = self.settings().columns
+    def role_origins(self, config: "Config") -> dict[str, str]:
+        """How each role's column is chosen: ``flag``, ``config`` (of ``config``) or
+        ``detected``."""
         return {
-            role: "flag" if flag else "config" if getattr(config, role) else "detected"
+            role: "flag" if flag else "config" if getattr(config.columns, role) else "detected"
             for role, flag in self._flags().items()
         }
 

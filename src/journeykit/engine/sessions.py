@@ -215,10 +215,10 @@ class _Batches:
         # Copies of the buffers' first rows (the buffers serve the next batch; memory written
         # once in order is cheaper than the kernel's scattered first writes).
         fields, events_, rank, cart, first_rows = (a[:made].copy() for a in out[2:])
-        heads = first_rows[:, 0] if held else np.zeros(made, np.uint32)
         partials: dict[str, NDArray[Any]] = {
             "fields": fields, "events": events_, "rank": rank,
-            "sessions": out[1][:made].copy(), "codes": self._codes(batch, heads.astype(np.int64)),
+            "sessions": out[1][:made].copy(),
+            "codes": self._codes(batch, first_rows[:, 0].astype(np.int64)) if held else first_rows,
         }  # fmt: skip
         partials |= {"cart": cart} if cart_line.shape[0] else {}
         return {

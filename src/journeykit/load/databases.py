@@ -14,7 +14,7 @@ from urllib.parse import SplitResult, parse_qsl, urlsplit
 import polars as pl
 
 from journeykit import progress
-from journeykit.errors import DataError, UsageError
+from journeykit.errors import DataError, UsageError, first_line
 
 _SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
 _SCHEMES |= {"duckdb": "duckdb", "mysql": "mysql", "mariadb": "mysql"}
@@ -46,13 +46,6 @@ class Database:
         return text
 
     @property
-    def port(self) -> int | None:
-        try:
-            return self.parts.port
-        except ValueError:
-            raise UsageError(f"{self.shown}: the port is not a number from 1 to 65535") from None
-
-    @property
     def file(self) -> Path:
         """A file database's path: ``sqlite:///events.db`` is relative, ``sqlite:////x`` not."""
         return Path(self.uri.split(":///", 1)[1]) if ":///" in self.uri else Path(self.parts.path)
@@ -65,9 +58,14 @@ def database_of(path: str) -> Database | None:
     if kind is None:
         return None
     try:
-        return Database(path, kind, urlsplit(path))
+        database = Database(path, kind, urlsplit(path))
     except ValueError:
         raise UsageError(f"{scheme}://…: not a valid database URI") from None
+    try:
+        database.parts.port  # noqa: B018 (urllib checks the port when it is asked for)
+    except ValueError:
+        raise UsageError(f"{database.shown}: the port is not a number from 1 to 65535") from None
+    return database
 
 
 def read_database(database: Database, table: str | None, query: str | None) -> pl.DataFrame:
@@ -81,7 +79,6 @@ def read_database(database: Database, table: str | None, query: str | None) -> p
             f"{database.shown}: MySQL is not read directly (no Arrow reader for it here); "
             "export the table to Parquet or CSV, or copy it into DuckDB or PostgreSQL"
         )
-    database.port  # noqa: B018 (a usage error for a port that is not a number)
     sql = query if query is not None else f"SELECT * FROM {_quoted(table or '')}"
     progress.phase(f"querying {database.shown}")
     connection = _connect(database)
@@ -95,7 +92,7 @@ def read_database(database: Database, table: str | None, query: str | None) -> p
     except Exception as exc:  # each driver has its own error classes
         what = f"table {table}" if table is not None else "the query"
         raise DataError(
-            f"{database.shown}: cannot read {what} ({database.scrubbed(_first_line(exc))})"
+            f"{database.shown}: cannot read {what} ({database.scrubbed(first_line(exc))})"
         ) from None
     finally:
         connection.close()
@@ -122,17 +119,12 @@ def _connect(database: Database) -> Any:
         raise
     except Exception as exc:
         host = database.parts.hostname or "localhost"
-        where = f"{host}:{database.port or 5432}" if database.kind == "postgresql" else path
+        where = f"{host}:{database.parts.port or 5432}" if database.kind == "postgresql" else path
         raise DataError(
-            f"{database.shown}: cannot connect to {where} ({database.scrubbed(_first_line(exc))})"
+            f"{database.shown}: cannot connect to {where} ({database.scrubbed(first_line(exc))})"
         ) from None
 
 
 def _quoted(table: str) -> str:
     """``schema.table`` as quoted SQL identifiers."""
     return ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__

@@ -85,8 +85,8 @@ class Profile:
     """Kept rows per raw event name (``None`` for names the profile proved present without
     counting them)."""
     unusable_money: dict[str, int] = field(default_factory=dict)
-    """Values read as missing, by ``MONEY_CHECKS`` name: non-numeric money values and negative
-    prices (SPEC §17)."""
+    """Values read as missing, by ``_money_checks`` name (``price negative``, ``quantity
+    non-numeric``, …): non-numeric money values and negative prices (SPEC §17)."""
 
     @property
     def dropped_rows(self) -> int:

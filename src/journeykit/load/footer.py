@@ -7,7 +7,8 @@ footers', and the time range (and, for integer epochs, the unit) comes from the 
 """
 
 import json
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -84,8 +85,7 @@ def read_footers(
         return None
     users = (min(found.users), max(found.users)) if found.users else None
     low, high = min(found.lows), max(found.highs)
-    facts = _facts(found.rows, low, high, kinds.pop(), users, frozenset(found.nulls))
-    return replace(facts, negative=frozenset(found.negative))
+    return _facts(found, low, high, kinds.pop(), users)
 
 
 @dataclass
@@ -111,16 +111,8 @@ class _Found:
             return False
         if not _no_nulls(time_stats) or not time_stats.has_min_max:
             return False
-        for column in self.also:
-            if column not in names or not _no_nulls(
-                row_group.column(names.index(column)).statistics
-            ):
-                self.nulls.add(column)
-        for column in self.signed:
-            if column not in names or not _never_negative(
-                row_group.column(names.index(column)).statistics
-            ):
-                self.negative.add(column)
+        self.nulls |= _unproven(self.also, row_group, names, _no_nulls)
+        self.negative |= _unproven(self.signed, row_group, names, _never_negative)
         self.lows.append(time_stats.min_raw)
         self.highs.append(time_stats.max_raw)
         integer = user_stats.physical_type in ("INT32", "INT64") and user_stats.has_min_max
@@ -131,20 +123,29 @@ class _Found:
         return True
 
 
+def _unproven(
+    columns: tuple[str, ...], row_group: Any, names: list[str], proves: Callable[[Any], bool]
+) -> set[str]:
+    """The ``columns`` whose statistics in ``row_group`` do not prove ``proves`` (or that are
+    missing)."""
+    return {
+        column
+        for column in columns
+        if column not in names or not proves(row_group.column(names.index(column)).statistics)
+    }
+
+
 def _facts(
-    rows: int,
-    low: int,
-    high: int,
-    kind: _TimeColumn,
-    users: tuple[int, int] | None,
-    nulls: frozenset[str],
+    found: _Found, low: int, high: int, kind: _TimeColumn, users: tuple[int, int] | None
 ) -> FooterFacts:
     unit = epoch_unit(float(max(abs(low), abs(high)))) if kind.epoch else kind.unit
     assert unit is not None
     first, last = (
         _EPOCH + timedelta(microseconds=_micros(v, unit, kind.epoch)) for v in (low, high)
     )
-    return FooterFacts(rows, first, last, unit if kind.epoch else None, users, nulls)
+    epoch = unit if kind.epoch else None
+    nulls, negative = frozenset(found.nulls), frozenset(found.negative)
+    return FooterFacts(found.rows, first, last, epoch, users, nulls, negative)
 
 
 def _time_column(column: Any, naive_is_utc: bool) -> _TimeColumn | None:

@@ -12,7 +12,7 @@ from typing import Literal
 import polars as pl
 
 from journeykit import progress
-from journeykit.errors import DataError, UsageError
+from journeykit.errors import DataError, UsageError, first_line
 from journeykit.load.databases import database_of, read_database
 from journeykit.load.dialect import detect_delimiter, error_line, file_delimiter, head_text
 
@@ -124,7 +124,7 @@ def _is_remote(path: str) -> bool:
 def read_failure(label: str, exc: pl.exceptions.PolarsError) -> DataError:
     """The one-line error for a failed read of the input ``label``: Polars' first line, with
     the line of a CSV file it is about when that can be found."""
-    message = _first_line(exc)
+    message = first_line(exc)
     for path, delimiter in _CSV_FILES.get(label, []):
         line = error_line(path, delimiter, str(exc))
         if line is not None:
@@ -169,19 +169,15 @@ def _scan_remote(uri: str, reading: Reading) -> pl.LazyFrame:
         )
     hive = fmt == "parquet" and (folder or any(c in name for c in "*?["))
     try:
-        if fmt in ("csv", "tsv"):
-            delimiter = reading.delimiter or _remote_delimiter(uri, label)
-            scan = pl.scan_csv(uri, separator=delimiter, **_CSV_OPTIONS)  # type: ignore[arg-type]
-        elif fmt == "parquet":
-            scan = pl.scan_parquet(uri, hive_partitioning=hive)
-        else:
-            scan = _scan_file(uri, fmt)
+        csv = fmt in ("csv", "tsv")
+        delimiter = (reading.delimiter or _remote_delimiter(uri, label)) if csv else ","
+        scan = _scan_file(uri, fmt, delimiter, hive=hive)
         progress.phase(f"reading {label}")
         return _checked(scan, label).collect().lazy()
     except DataError as exc:
         raise DataError(_without_secrets(str(exc), uri)) from None
     except (pl.exceptions.PolarsError, OSError) as exc:
-        message = f"{label}: cannot read it ({_first_line(exc)})"
+        message = f"{label}: cannot read it ({first_line(exc)})"
         raise DataError(_without_secrets(message, uri)) from None
 
 
@@ -191,7 +187,7 @@ def _remote_delimiter(uri: str, label: str) -> str:
     try:
         head = pl.read_csv(uri, has_header=False, separator="\x1f", quote_char=None, n_rows=1)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(f"{label}: cannot read it ({_first_line(exc)})") from None
+        raise DataError(f"{label}: cannot read it ({first_line(exc)})") from None
     return detect_delimiter(str(head.item(0, 0)) if head.height else "")
 
 
@@ -236,23 +232,26 @@ def _scan_files(files: list[Path], reading: Reading, label: str) -> pl.LazyFrame
     scans = []
     for path in files:
         fmt = _require_format(path, reading.input_format)
+        delimiter = ","
         if fmt in ("csv", "tsv"):
             delimiter = file_delimiter(path, reading.delimiter)
             _CSV_FILES[label].append((path, delimiter))
-            scan = pl.scan_csv(path, separator=delimiter, **_CSV_OPTIONS)  # type: ignore[arg-type]
-        else:
-            scan = _scan_file(path, fmt)
-        scans.append(_checked(scan, str(path)))
+        scans.append(_checked(_scan_file(path, fmt, delimiter), str(path)))
     return scans[0] if len(scans) == 1 else pl.concat(scans, how="diagonal_relaxed")
 
 
-def _scan_file(path: Path | str, fmt: InputFormat) -> pl.LazyFrame:
-    """A Parquet, Arrow or NDJSON scan."""
+def _scan_file(
+    path: Path | str, fmt: InputFormat, delimiter: str, *, hive: bool = False
+) -> pl.LazyFrame:
+    """The scan of one file, glob or folder (``hive``: of hive-partitioned Parquet) in
+    ``fmt`` (CSV and TSV split by ``delimiter``)."""
     if fmt == "parquet":
-        return pl.scan_parquet(path)
+        return pl.scan_parquet(path, hive_partitioning=hive)
     if fmt == "ipc":
         return pl.scan_ipc(path)
-    return pl.scan_ndjson(path, infer_schema_length=10_000)
+    if fmt == "ndjson":
+        return pl.scan_ndjson(path, infer_schema_length=10_000)
+    return pl.scan_csv(path, separator=delimiter, **_CSV_OPTIONS)  # type: ignore[arg-type]
 
 
 def schema_of(frame: pl.LazyFrame) -> pl.Schema:
@@ -271,7 +270,7 @@ def _checked(frame: pl.LazyFrame, label: str) -> pl.LazyFrame:
     except pl.exceptions.NoDataError:
         raise DataError(f"{label}: the file is empty (no header, no rows)") from None
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(f"{label}: cannot read it ({_first_line(exc)})") from None
+        raise DataError(f"{label}: cannot read it ({first_line(exc)})") from None
     if not schema:
         raise DataError(f"{label}: the file has no columns")
     return frame
@@ -312,10 +311,5 @@ def _read_stdin(fmt: InputFormat, delimiter: str | None) -> pl.LazyFrame:
             separator = delimiter or detect_delimiter(header)
             return pl.read_csv(buffer, separator=separator, **_CSV_OPTIONS).lazy()  # type: ignore[arg-type]
     except pl.exceptions.PolarsError as exc:
-        raise DataError(f"-: cannot read standard input as {fmt} ({_first_line(exc)})") from None
+        raise DataError(f"-: cannot read standard input as {fmt} ({first_line(exc)})") from None
     raise UsageError(f"-: standard input can be csv, tsv or ndjson, not {fmt}")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
